@@ -1,0 +1,121 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// Client calls the admin API; the CLI (`switchboard users ...`) and the end-to-end tests use
+// it. Errors from the server are *switchboard.Error values carrying the server's code and
+// message; StatusError exposes the HTTP status.
+type Client struct {
+	BaseURL string // e.g. http://127.0.0.1:8080
+	Token   string
+	HTTP    *http.Client
+}
+
+// StatusError is an API error response.
+type StatusError struct {
+	Status int
+	Err    *switchboard.Error
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.Err.Error()) }
+func (e *StatusError) Unwrap() error { return e.Err }
+
+func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := c.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		var eb errorBody
+		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error.Code == "" {
+			return &StatusError{Status: resp.StatusCode, Err: switchboard.Errorf(switchboard.EINTERNAL, "%s %s: HTTP %d", method, path, resp.StatusCode)}
+		}
+		return &StatusError{Status: resp.StatusCode, Err: &switchboard.Error{Code: eb.Error.Code, Message: eb.Error.Message}}
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// CreateUser creates a user; the response holds the generated password, if any.
+func (c *Client) CreateUser(ctx context.Context, req CreateUserRequest) (User, error) {
+	var u User
+	return u, c.do(ctx, "POST", "/api/v1/users", req, &u)
+}
+
+// User returns one user.
+func (c *Client) User(ctx context.Context, ext string) (User, error) {
+	var u User
+	return u, c.do(ctx, "GET", "/api/v1/users/"+url.PathEscape(ext), nil, &u)
+}
+
+// Users returns a page of users after the given extension.
+func (c *Client) Users(ctx context.Context, after string, limit int) (UserList, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var l UserList
+	return l, c.do(ctx, "GET", "/api/v1/users?"+q.Encode(), nil, &l)
+}
+
+// PatchUser changes some fields of a user.
+func (c *Client) PatchUser(ctx context.Context, ext string, req PatchUserRequest) (User, error) {
+	var u User
+	return u, c.do(ctx, "PATCH", "/api/v1/users/"+url.PathEscape(ext), req, &u)
+}
+
+// DeleteUser deletes a user.
+func (c *Client) DeleteUser(ctx context.Context, ext string) error {
+	return c.do(ctx, "DELETE", "/api/v1/users/"+url.PathEscape(ext), nil, nil)
+}
+
+// ResetPassword sets a new SIP password; with password "" the server generates and returns one.
+func (c *Client) ResetPassword(ctx context.Context, ext, password string) (PasswordResponse, error) {
+	var r PasswordResponse
+	return r, c.do(ctx, "POST", "/api/v1/users/"+url.PathEscape(ext)+"/password", PasswordRequest{Password: password}, &r)
+}
+
+// Presence returns a user's phone state.
+func (c *Client) Presence(ctx context.Context, ext string) (Presence, error) {
+	var p Presence
+	return p, c.do(ctx, "GET", "/api/v1/users/"+url.PathEscape(ext)+"/presence", nil, &p)
+}

@@ -1,0 +1,107 @@
+package ari
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	v5 "github.com/CyCoreSystems/ari/v5"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+)
+
+var (
+	_ provisioning.Reloader       = (*Client)(nil)
+	_ provisioning.PresenceSource = (*Client)(nil)
+)
+
+func basicAuth(user, pass string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
+
+// Ping asks Asterisk whether it answers (GET /asterisk/info).
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := do(ctx, "ping Asterisk", func() (*v5.AsteriskInfo, error) {
+		return c.rest.Asterisk().Info(nil)
+	})
+	return err
+}
+
+// ReloadModule reloads one module (PUT /asterisk/modules/{name}). Asterisk answers 409 while
+// a reload of the same module is still running; the reload is retried for up to ten seconds.
+func (c *Client) ReloadModule(ctx context.Context, module string) error {
+	backoff := 50 * time.Millisecond
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := do0(ctx, "reload "+module, func() error {
+			return c.rest.Asterisk().Modules().Reload(v5.NewKey(v5.ModuleKey, pathID(module)))
+		})
+		if switchboard.ErrorCode(err) != switchboard.ECONFLICT || time.Now().After(deadline) {
+			return err
+		}
+		c.logger.Debug("reload in progress, retrying", "module", module, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return translate("reload "+module, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+// Endpoint is a PJSIP endpoint's state as ARI reports it.
+type Endpoint struct {
+	State    string   // online, offline, unknown
+	Channels []string // IDs of its channels
+}
+
+// Endpoint returns the state of PJSIP/{ext} (GET /endpoints/PJSIP/{ext}); ENOTFOUND when
+// Asterisk has no such endpoint.
+func (c *Client) Endpoint(ctx context.Context, ext string) (Endpoint, error) {
+	d, err := do(ctx, "get endpoint "+ext, func() (*v5.EndpointData, error) {
+		return c.rest.Endpoint().Data(v5.NewEndpointKey("PJSIP", pathID(ext)))
+	})
+	if err != nil {
+		return Endpoint{}, err
+	}
+	return Endpoint{State: d.State, Channels: d.ChannelIDs}, nil
+}
+
+// DeviceState returns a device's state, e.g. "PJSIP/1001" → NOT_INUSE, INUSE, RINGING,
+// UNAVAILABLE (GET /deviceStates/{device}, the slash escaped).
+func (c *Client) DeviceState(ctx context.Context, device string) (string, error) {
+	d, err := do(ctx, "get device state "+device, func() (*v5.DeviceStateData, error) {
+		return c.rest.DeviceState().Data(v5.NewKey(v5.DeviceStateKey, pathID(device)))
+	})
+	if err != nil {
+		return "", err
+	}
+	return d.State, nil
+}
+
+// Presence combines endpoint and device state into a user's presence. An extension Asterisk
+// does not know (yet) is offline.
+func (c *Client) Presence(ctx context.Context, ext string) (provisioning.Presence, error) {
+	p := provisioning.Presence{Extension: ext, EndpointState: "unknown"}
+	ep, err := c.Endpoint(ctx, ext)
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+		p.State = provisioning.Offline
+		return p, nil
+	case err != nil:
+		return p, fmt.Errorf("presence of %s: %w", ext, err)
+	}
+	p.EndpointState, p.Channels = ep.State, len(ep.Channels)
+	p.DeviceState, err = c.DeviceState(ctx, "PJSIP/"+ext)
+	if err != nil {
+		return p, fmt.Errorf("presence of %s: %w", ext, err)
+	}
+	p.State = provisioning.PresenceFromStates(p.EndpointState, p.DeviceState)
+	return p, nil
+}
+
+// ErrNotConnected is returned by operations that need the event stream while it is down.
+var ErrNotConnected = errors.New("ARI event stream not connected")

@@ -1,0 +1,70 @@
+package ari
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+)
+
+// v5's REST client uses a zero http.Client, hence http.DefaultTransport, with no timeout and
+// no way to configure one. http.Transport.RegisterProtocol lets a scheme be served by another
+// RoundTripper: each Client gets its own scheme ("switchboard-ari-N") whose requests are sent
+// over a transport of ours with a per-request timeout. Nothing else in the process is affected.
+
+var schemeSeq atomic.Int64
+
+// timeoutURL registers a timeout transport for base and returns the URL to give v5.
+func timeoutURL(base *url.URL, timeout time.Duration) string {
+	scheme := fmt.Sprintf("switchboard-ari-%d", schemeSeq.Add(1))
+	tt := &timeoutTransport{
+		scheme:  base.Scheme,
+		timeout: timeout,
+		inner: &http.Transport{
+			DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost:   32,
+			IdleConnTimeout:       90 * time.Second,
+			ResponseHeaderTimeout: timeout,
+		},
+	}
+	http.DefaultTransport.(*http.Transport).RegisterProtocol(scheme, tt)
+	u := *base
+	u.Scheme = scheme
+	return u.String()
+}
+
+// timeoutTransport sends a request with its real scheme and a deadline that lasts until the
+// response body is closed.
+type timeoutTransport struct {
+	scheme  string
+	timeout time.Duration
+	inner   http.RoundTripper
+}
+
+func (t *timeoutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	out := req.Clone(ctx)
+	out.URL.Scheme = t.scheme
+	resp, err := t.inner.RoundTrip(out)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
+	return resp, nil
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
+}

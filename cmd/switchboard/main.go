@@ -1,0 +1,62 @@
+// Command switchboard is the Switchboard PBX control plane and its admin CLI.
+//
+//	switchboard serve        REST API, ARI app, FastAGI server, config generation (migrates first)
+//	switchboard migrate      apply database migrations and exit
+//	switchboard users ...    manage users through the REST API (add, list, show, passwd, rm)
+//	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
+//
+// Configuration comes from the environment (see README.md); this package is the only place
+// that reads it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:]))
+}
+
+const usage = `usage: switchboard <command> [arguments]
+
+commands:
+  serve        run the control plane (REST API, ARI app, FastAGI, config generation)
+  migrate      apply database migrations and exit
+  users        manage users: add, list, show, passwd, rm (run "switchboard users" for help)
+  healthcheck  exit 0 when the local server answers /readyz with 200
+`
+
+func run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx)
+	case "migrate":
+		err = migrate(ctx)
+	case "users":
+		return users(ctx, args[1:], os.Stdout, os.Stderr)
+	case "healthcheck":
+		err = healthcheck(ctx)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return 0
+	default:
+		fmt.Fprintf(os.Stderr, "switchboard: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "switchboard %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+
+	"github.com/switchboard-pbx/switchboard/api"
+)
+
+const usersUsage = `usage: switchboard users <command> [flags]
+
+  add EXT --name NAME [--password PW] [--pin PIN] [--no-voicemail] [--ring-timeout S]
+              create a user; prints the generated SIP password once
+  list        list users
+  show EXT    show one user
+  passwd EXT [--password PW]
+              set a new SIP password; prints the generated one once
+  rm EXT      delete a user
+
+The CLI talks to the REST API: API_URL (default http://127.0.0.1:8080) and
+API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
+`
+
+func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usersUsage)
+		return 2
+	}
+	client := &api.Client{BaseURL: getenv("API_URL", "http://127.0.0.1:8080"),
+		Token: getenv("API_TOKEN", os.Getenv("SWITCHBOARD_ADMIN_TOKEN"))}
+	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	name := fs.String("name", "", "display name")
+	password := fs.String("password", "", "SIP password (generated when empty)")
+	pin := fs.String("pin", "", "voicemail PIN (generated when empty)")
+	noVM := fs.Bool("no-voicemail", false, "create without voicemail")
+	ring := fs.Int("ring-timeout", 0, "seconds to ring before voicemail")
+	cmd, rest := args[0], args[1:]
+	// Flags may come before or after the extension.
+	var positional []string
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	needExt := func() (string, bool) {
+		if len(positional) != 1 {
+			fmt.Fprintf(stderr, "switchboard users %s: exactly one extension expected\n\n%s", cmd, usersUsage)
+			return "", false
+		}
+		return positional[0], true
+	}
+	print := func(v any, text func(w io.Writer)) {
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(v)
+			return
+		}
+		text(stdout)
+	}
+
+	var err error
+	switch cmd {
+	case "add":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		req := api.CreateUserRequest{Extension: ext, Name: *name, Password: *password}
+		enabled := !*noVM
+		req.Voicemail = &api.VoicemailChange{Enabled: &enabled}
+		if *pin != "" {
+			req.Voicemail.PIN = pin
+		}
+		if *ring != 0 {
+			req.RingTimeout = ring
+		}
+		var u api.User
+		if u, err = client.CreateUser(ctx, req); err == nil {
+			print(u, func(w io.Writer) {
+				fmt.Fprintf(w, "created %s (%s)\n", u.Extension, u.Name)
+				if u.Password != "" {
+					fmt.Fprintf(w, "SIP password: %s\n(shown once; set it in the phone now)\n", u.Password)
+				}
+				if u.Voicemail.Enabled {
+					fmt.Fprintf(w, "voicemail PIN: %s\n", u.Voicemail.PIN)
+				}
+			})
+		}
+	case "list":
+		var all []api.User
+		after := ""
+		for {
+			var page api.UserList
+			if page, err = client.Users(ctx, after, 1000); err != nil {
+				break
+			}
+			all = append(all, page.Users...)
+			if page.Next == "" {
+				break
+			}
+			after = page.Next
+		}
+		if err == nil {
+			print(all, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "EXTENSION\tNAME\tVOICEMAIL\tRING")
+				for _, u := range all {
+					fmt.Fprintf(tw, "%s\t%s\t%v\t%ds\n", u.Extension, u.Name, u.Voicemail.Enabled, u.RingTimeout)
+				}
+				tw.Flush()
+			})
+		}
+	case "show":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		var u api.User
+		if u, err = client.User(ctx, ext); err == nil {
+			p, perr := client.Presence(ctx, ext)
+			print(u, func(w io.Writer) {
+				fmt.Fprintf(w, "extension:    %s\nname:         %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
+					u.Extension, u.Name, u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				if perr == nil {
+					fmt.Fprintf(w, "presence:     %s\n", p.State)
+				}
+			})
+		}
+	case "passwd":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		var r api.PasswordResponse
+		if r, err = client.ResetPassword(ctx, ext, *password); err == nil {
+			print(r, func(w io.Writer) {
+				if r.Password != "" {
+					fmt.Fprintf(w, "new SIP password for %s: %s\n(shown once)\n", ext, r.Password)
+				} else {
+					fmt.Fprintf(w, "password of %s changed\n", ext)
+				}
+			})
+		}
+	case "rm":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		if err = client.DeleteUser(ctx, ext); err == nil && !*asJSON {
+			fmt.Fprintf(stdout, "deleted %s\n", ext)
+		}
+	default:
+		fmt.Fprintf(stderr, "switchboard users: unknown command %q\n\n%s", cmd, usersUsage)
+		return 2
+	}
+	if err != nil {
+		var se *api.StatusError
+		if errors.As(err, &se) {
+			fmt.Fprintf(stderr, "switchboard users %s: %s (%s)\n", cmd, se.Err.Message, se.Err.Code)
+		} else {
+			fmt.Fprintf(stderr, "switchboard users %s: %v\n", cmd, err)
+		}
+		return 1
+	}
+	return 0
+}

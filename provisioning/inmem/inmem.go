@@ -1,0 +1,151 @@
+// Package inmem is an in-memory provisioning.UserStore for unit tests of the layers above the
+// store (API, configuration applier). It behaves like the PostgreSQL store: same ordering, same
+// error codes. It can be told to fail, as an unreachable database would.
+package inmem
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+)
+
+// UserStore keeps users in a map.
+type UserStore struct {
+	mu    sync.Mutex
+	users map[string]provisioning.User
+	down  bool
+}
+
+var _ provisioning.UserStore = (*UserStore)(nil)
+
+// NewUserStore returns an empty store.
+func NewUserStore() *UserStore { return &UserStore{users: map[string]provisioning.User{}} }
+
+// SetDown makes every call fail with EUNAVAILABLE (true) or work again (false).
+func (s *UserStore) SetDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+func (s *UserStore) check() error {
+	if s.down {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "database unavailable")
+	}
+	return nil
+}
+
+// CreateUser stores a new user.
+func (s *UserStore) CreateUser(_ context.Context, u provisioning.User) (provisioning.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return provisioning.User{}, err
+	}
+	if _, ok := s.users[u.Extension]; ok {
+		return provisioning.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
+	}
+	u.CreatedAt = time.Now().UTC()
+	u.UpdatedAt = u.CreatedAt
+	s.users[u.Extension] = u
+	return u, nil
+}
+
+// User returns one user.
+func (s *UserStore) User(_ context.Context, ext string) (provisioning.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return provisioning.User{}, err
+	}
+	u, ok := s.users[ext]
+	if !ok {
+		return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+	}
+	return u, nil
+}
+
+func (s *UserStore) sorted() []provisioning.User {
+	all := make([]provisioning.User, 0, len(s.users))
+	for _, u := range s.users {
+		all = append(all, u)
+	}
+	slices.SortFunc(all, func(a, b provisioning.User) int {
+		switch {
+		case provisioning.Less(a.Extension, b.Extension):
+			return -1
+		case provisioning.Less(b.Extension, a.Extension):
+			return 1
+		}
+		return 0
+	})
+	return all
+}
+
+// Users returns a page of users.
+func (s *UserStore) Users(_ context.Context, after string, limit int) (provisioning.UserPage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return provisioning.UserPage{}, err
+	}
+	var page provisioning.UserPage
+	for _, u := range s.sorted() {
+		if after != "" && !provisioning.Less(after, u.Extension) {
+			continue
+		}
+		if len(page.Users) == limit {
+			page.Next = page.Users[limit-1].Extension
+			break
+		}
+		page.Users = append(page.Users, u)
+	}
+	return page, nil
+}
+
+// AllUsers returns every user in order.
+func (s *UserStore) AllUsers(context.Context) ([]provisioning.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	return s.sorted(), nil
+}
+
+// UpdateUser applies change atomically.
+func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*provisioning.User) error) (provisioning.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return provisioning.User{}, err
+	}
+	u, ok := s.users[ext]
+	if !ok {
+		return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+	}
+	if err := change(&u); err != nil {
+		return provisioning.User{}, err
+	}
+	u.UpdatedAt = time.Now().UTC()
+	s.users[ext] = u
+	return u, nil
+}
+
+// DeleteUser removes a user.
+func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return err
+	}
+	if _, ok := s.users[ext]; !ok {
+		return switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+	}
+	delete(s.users, ext)
+	return nil
+}

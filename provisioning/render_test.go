@@ -1,0 +1,191 @@
+package provisioning_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard/provisioning"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+var globals = provisioning.DialplanGlobals{App: "switchboard", AGIURL: "agi://127.0.0.1:4573"}
+
+func goldenUsers() []provisioning.User {
+	mk := func(ext, name, pw string, vm bool, pin string, ring int) provisioning.User {
+		return provisioning.User{
+			Extension: ext, Name: name, RingTimeout: ring,
+			Voicemail:   provisioning.Voicemail{Enabled: vm, PIN: pin},
+			Credentials: provisioning.NewCredentials(ext, pw),
+			CreatedAt:   time.Unix(0, 0), UpdatedAt: time.Unix(0, 0),
+		}
+	}
+	return []provisioning.User{
+		mk("20", "Front Desk (Lab 2)", "front-desk-password", false, "", 30),
+		mk("1001", "Alice Smith", "alice-password-1", true, "4321", 20),
+		mk("1002", "José Müller-Ørsted", "jose-password-22", true, "987654", 5),
+		mk("1003", "Seán O'Brien", "sean-password-333", true, "0000", 120),
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, f := range provisioning.RenderConfig(goldenUsers(), globals) {
+		t.Run(f.Name, func(t *testing.T) {
+			golden := filepath.Join("testdata", f.Name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, f.Content, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./provisioning -run Golden -update)", err)
+			}
+			if string(f.Content) != string(want) {
+				t.Errorf("%s differs from %s:\n%s", f.Name, golden, f.Content)
+			}
+			if _, err := parseAsteriskConf(string(f.Content)); err != nil {
+				t.Errorf("golden %s does not parse: %v", f.Name, err)
+			}
+		})
+	}
+}
+
+func TestRenderEmpty(t *testing.T) {
+	// With no users the files must still be valid and contain no section Asterisk would read as
+	// a user.
+	for _, f := range provisioning.RenderConfig(nil, globals) {
+		secs, err := parseAsteriskConf(string(f.Content))
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		for _, s := range secs {
+			if len(s.Vars) > 0 && s.Name != "globals" {
+				t.Errorf("%s: section %s has entries with no users", f.Name, s.Name)
+			}
+		}
+	}
+}
+
+func TestParseAsteriskConfCatchesInjection(t *testing.T) {
+	// The checker must itself be able to fail: feed it what an unvalidated name would produce.
+	for _, text := range []string{
+		"[a]\nk = v\n[evil]\n",
+		"[a]\nk = v\n#include /etc/passwd\n",
+		"[a]\nk = \"x\";--\n",
+	} {
+		secs, err := parseAsteriskConf(text)
+		if err == nil && len(secs) == 1 {
+			t.Errorf("injection in %q not detected: %+v", text, secs)
+		}
+	}
+}
+
+// FuzzRenderConfig shows that whatever validation accepts renders into configuration whose
+// parsed sections and keys are exactly the expected ones: no input can add a section, a
+// directive, a key or a voicemail field, or change another user's entries.
+func FuzzRenderConfig(f *testing.F) {
+	f.Add("1001", "Alice Smith", "4321", true, 20, "1002", "Bob")
+	f.Add("20", "José (Lab)", "000000", false, 5, "99", "O'Brien & Co")
+	f.Add("1001", "a\n[evil]", "1234", true, 30, "1002", "#include x")
+	f.Add("1001", "x;y", "1234,5", true, 30, "1002", `"q"`)
+	f.Fuzz(func(t *testing.T, ext, name, pin string, vm bool, ring int, ext2, name2 string) {
+		u1 := provisioning.User{Extension: ext, Name: name, RingTimeout: ring,
+			Voicemail:   provisioning.Voicemail{Enabled: vm, PIN: pin},
+			Credentials: provisioning.NewCredentials(ext, "fuzz-password-1")}
+		u2 := provisioning.User{Extension: ext2, Name: name2, RingTimeout: 20,
+			Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+			Credentials: provisioning.NewCredentials(ext2, "fuzz-password-2")}
+		if u1.Validate() != nil || u2.Validate() != nil || ext == ext2 {
+			return
+		}
+		users := []provisioning.User{u1, u2}
+		if provisioning.Less(ext2, ext) {
+			users = []provisioning.User{u2, u1}
+		}
+		for _, file := range provisioning.RenderConfig(users, globals) {
+			secs, err := parseAsteriskConf(string(file.Content))
+			if err != nil {
+				t.Fatalf("%s does not parse: %v\n%s", file.Name, err, file.Content)
+			}
+			var want []confSection
+			for _, u := range users {
+				want = append(want, expectedSections(file.Name, u)...)
+			}
+			switch file.Name {
+			case provisioning.DialplanFile:
+				ext := confSection{Name: "switchboard-extensions", Options: "+"}
+				for _, s := range want {
+					ext.Vars = append(ext.Vars, s.Vars...)
+				}
+				want = []confSection{{Name: "globals", Options: "+", Vars: []confVar{
+					{"SWITCHBOARD_APP", globals.App}, {"SWITCHBOARD_AGI", globals.AGIURL}}}, ext}
+			case provisioning.VoicemailFile:
+				vm := confSection{Name: "default"}
+				for _, s := range want {
+					vm.Vars = append(vm.Vars, s.Vars...)
+				}
+				want = []confSection{vm}
+				for _, v := range vm.Vars {
+					if fields := strings.Split(v.Value, ","); len(fields) != 2 {
+						t.Fatalf("voicemail entry %q has %d fields", v.Value, len(fields))
+					}
+				}
+			}
+			if !reflect.DeepEqual(normalize(secs), normalize(want)) {
+				t.Fatalf("%s: parsed\n%+v\nwant\n%+v\nfrom\n%s", file.Name, secs, want, file.Content)
+			}
+		}
+	})
+}
+
+// expectedSections is what a user must contribute to each file, and nothing else.
+func expectedSections(file string, u provisioning.User) []confSection {
+	e := u.Extension
+	switch file {
+	case provisioning.PJSIPFile:
+		endpoint := confSection{Name: e, Options: "switchboard-endpoint", Vars: []confVar{
+			{"auth", e}, {"aors", e}, {"callerid", `"` + u.Name + `" <` + e + `>`}}}
+		if u.Voicemail.Enabled {
+			endpoint.Vars = append(endpoint.Vars, confVar{"mailboxes", e + "@default"})
+		}
+		return []confSection{
+			endpoint,
+			{Name: e, Options: "switchboard-auth", Vars: []confVar{{"username", e},
+				{"password_digest", "MD5:" + u.Credentials.MD5},
+				{"password_digest", "SHA-256:" + u.Credentials.SHA256}}},
+			{Name: e, Options: "switchboard-aor"},
+		}
+	case provisioning.DialplanFile:
+		vm := "0"
+		if u.Voicemail.Enabled {
+			vm = "1"
+		}
+		return []confSection{{Vars: []confVar{
+			{"exten", e + ",hint,PJSIP/" + e},
+			{"exten", e + ",1,Gosub(switchboard-call,s,1(" + e + "," + strconv.Itoa(u.RingTimeout) + "," + vm + "))"}}}}
+	case provisioning.VoicemailFile:
+		if !u.Voicemail.Enabled {
+			return nil
+		}
+		return []confSection{{Vars: []confVar{{e, u.Voicemail.PIN + "," + u.Name}}}}
+	}
+	return nil
+}
+
+func normalize(s []confSection) []confSection {
+	out := make([]confSection, len(s))
+	for i, x := range s {
+		if len(x.Vars) == 0 {
+			x.Vars = nil
+		}
+		out[i] = x
+	}
+	return out
+}

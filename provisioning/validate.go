@@ -1,0 +1,123 @@
+package provisioning
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// Limits of user input. Everything a user sends ends up in Asterisk configuration files, so
+// validation accepts only values that cannot change those files' syntax: there is no escaping
+// to get wrong because nothing that would need escaping is ever accepted.
+const (
+	MaxNameLength     = 64
+	MinPasswordLength = 12
+	MaxPasswordLength = 64
+	MinRingTimeout    = 5
+	MaxRingTimeout    = 120
+)
+
+// ValidateExtension accepts 2 to 6 ASCII digits.
+func ValidateExtension(ext string) error {
+	if len(ext) < 2 || len(ext) > 6 || strings.TrimLeft(ext, "0123456789") != "" {
+		return switchboard.Errorf(switchboard.EINVALID, "extension must be 2 to 6 digits")
+	}
+	return nil
+}
+
+// nameSymbols are the punctuation characters a name may hold besides letters, marks, digits
+// and single spaces. Everything Asterisk's config syntax treats specially is absent: ; [ ] # " ,
+// = < > \ $ { } and all control and format (bidi) characters.
+const nameSymbols = ".-'_&@+/()"
+
+// ValidateName accepts printable UTF-8 of 1 to 64 characters made of letters, marks, digits,
+// single inner spaces and a few harmless symbols (see nameSymbols).
+func ValidateName(name string) error {
+	if !utf8.ValidString(name) {
+		return switchboard.Errorf(switchboard.EINVALID, "name must be valid UTF-8")
+	}
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > MaxNameLength {
+		return switchboard.Errorf(switchboard.EINVALID, "name must be 1 to %d characters", MaxNameLength)
+	}
+	if strings.TrimSpace(name) != name || strings.Contains(name, "  ") {
+		return switchboard.Errorf(switchboard.EINVALID, "name must not start or end with a space or hold two in a row")
+	}
+	for _, r := range name {
+		switch {
+		case r == ' ':
+		case unicode.IsLetter(r), unicode.IsMark(r), unicode.IsDigit(r):
+		case r < utf8.RuneSelf && strings.ContainsRune(nameSymbols, r):
+		default:
+			return switchboard.Errorf(switchboard.EINVALID, "name must not contain %q (allowed: letters, digits, spaces and %s)", r, nameSymbols)
+		}
+	}
+	return nil
+}
+
+// ValidatePIN accepts 4 to 10 ASCII digits.
+func ValidatePIN(pin string) error {
+	if len(pin) < 4 || len(pin) > 10 || strings.TrimLeft(pin, "0123456789") != "" {
+		return switchboard.Errorf(switchboard.EINVALID, "voicemail PIN must be 4 to 10 digits")
+	}
+	return nil
+}
+
+// ValidateRingTimeout accepts 5 to 120 seconds.
+func ValidateRingTimeout(seconds int) error {
+	if seconds < MinRingTimeout || seconds > MaxRingTimeout {
+		return switchboard.Errorf(switchboard.EINVALID, "ring_timeout must be %d to %d seconds", MinRingTimeout, MaxRingTimeout)
+	}
+	return nil
+}
+
+// ValidatePassword accepts 12 to 64 printable ASCII characters without spaces: a phone's
+// settings page can take them and they are long enough to resist online guessing. Passwords
+// are never written anywhere, only their digests, so no character is dangerous.
+func ValidatePassword(pw string) error {
+	if len(pw) < MinPasswordLength || len(pw) > MaxPasswordLength {
+		return switchboard.Errorf(switchboard.EINVALID, "password must be %d to %d characters", MinPasswordLength, MaxPasswordLength)
+	}
+	for i := 0; i < len(pw); i++ {
+		if pw[i] <= ' ' || pw[i] > '~' {
+			return switchboard.Errorf(switchboard.EINVALID, "password must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// Validate checks every field of a user as stored.
+func (u *User) Validate() error {
+	if err := ValidateExtension(u.Extension); err != nil {
+		return err
+	}
+	if err := ValidateName(u.Name); err != nil {
+		return err
+	}
+	if u.Voicemail.Enabled || u.Voicemail.PIN != "" {
+		if err := ValidatePIN(u.Voicemail.PIN); err != nil {
+			return err
+		}
+	}
+	if err := ValidateRingTimeout(u.RingTimeout); err != nil {
+		return err
+	}
+	if !isHex(u.Credentials.MD5, 32) || !isHex(u.Credentials.SHA256, 64) {
+		return switchboard.Errorf(switchboard.EINVALID, "credentials must be hex digests")
+	}
+	return nil
+}
+
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}
