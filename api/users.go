@@ -95,6 +95,11 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	nu := provisioning.NewUser{Extension: req.Extension, Name: req.Name, Password: req.Password,
 		RingTimeout: provisioning.DefaultRingTimeout}
 	if req.RingTimeout != nil {
+		// An explicit value is checked as given: 0 is out of range, not "the default".
+		if err := provisioning.ValidateRingTimeout(*req.RingTimeout); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		nu.RingTimeout = *req.RingTimeout
 	}
 	if req.Voicemail != nil {

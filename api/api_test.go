@@ -1,0 +1,330 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/api"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
+)
+
+const token = "test-token-0123456789"
+
+type fakePresence struct{}
+
+func (fakePresence) Presence(_ context.Context, ext string) (provisioning.Presence, error) {
+	return provisioning.Presence{Extension: ext, State: provisioning.Online, EndpointState: "online", DeviceState: "NOT_INUSE"}, nil
+}
+
+type triggers struct{ n int }
+
+func (t *triggers) Trigger() { t.n++ }
+
+// testAPI is the API over an in-memory store; every response is checked against the OpenAPI
+// document (see openapi_test.go).
+type testAPI struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store *inmem.UserStore
+	trig  *triggers
+	ready error
+}
+
+func newTestAPI(t *testing.T) *testAPI {
+	t.Helper()
+	ta := &testAPI{t: t, store: inmem.NewUserStore(), trig: &triggers{}}
+	s, err := api.NewServer(api.Server{
+		Users: &provisioning.Service{Store: ta.store, Config: ta.trig, Presence: fakePresence{}},
+		Token: token,
+		Ready: []api.Check{{Name: "postgres", Check: func(context.Context) error { return ta.ready }}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ta.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(ta.srv.Close)
+	return ta
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) errorCode() string {
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	json.Unmarshal(r.Body, &e)
+	return e.Error.Code
+}
+
+func (ta *testAPI) do(method, path, body string, hdr ...string) response {
+	ta.t.Helper()
+	req, _ := http.NewRequest(method, ta.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+		} else {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ta.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	r := response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	checkAgainstSpec(ta.t, req, body, r)
+	return r
+}
+
+func TestCreateUser(t *testing.T) {
+	ta := newTestAPI(t)
+	t.Run("OK", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Alice Smith","voicemail":{"enabled":true,"pin":"4321"},"ring_timeout":25}`)
+		if r.Status != 201 {
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		if u.Extension != "1001" || u.Name != "Alice Smith" || u.RingTimeout != 25 || u.Voicemail.PIN != "4321" {
+			t.Errorf("created %+v", u)
+		}
+		if len(u.Password) != provisioning.GeneratedPasswordLength {
+			t.Errorf("generated password %q missing from the creation response", u.Password)
+		}
+		if r.Header.Get("Location") != "/api/v1/users/1001" {
+			t.Errorf("Location %q", r.Header.Get("Location"))
+		}
+		// The password is shown once: never again.
+		if g := ta.do("GET", "/api/v1/users/1001", ""); bytes.Contains(g.Body, []byte(u.Password)) || bytes.Contains(g.Body, []byte(`"password"`)) {
+			t.Errorf("GET shows the password: %s", g.Body)
+		}
+	})
+	t.Run("ErrDuplicateExtension", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Mallory"}`)
+		if r.Status != 409 || r.errorCode() != "conflict" {
+			t.Errorf("status %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("DefaultsWithoutPassword", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users", `{"extension":"20","name":"Front Desk"}`)
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		if r.Status != 201 || !u.Voicemail.Enabled || u.Voicemail.PIN == "" || u.RingTimeout != 20 {
+			t.Errorf("status %d, user %+v", r.Status, u)
+		}
+	})
+	t.Run("ChosenPasswordNotEchoed", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users", `{"extension":"21","name":"B","password":"my-own-password-1"}`)
+		if r.Status != 201 || bytes.Contains(r.Body, []byte("my-own-password-1")) {
+			t.Errorf("status %d body %s", r.Status, r.Body)
+		}
+	})
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Alice"}`)
+	before := ta.trig.n
+	long := strings.Repeat("A", 10_000)
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+	}{
+		{"InvalidJSON", "POST", "/api/v1/users", `{"extension":"1002",`, 400},
+		{"NotAnObject", "POST", "/api/v1/users", `["1002"]`, 400},
+		{"EmptyBody", "POST", "/api/v1/users", ``, 400},
+		{"TwoObjects", "POST", "/api/v1/users", `{"extension":"1002","name":"B"}{"extension":"1003","name":"C"}`, 400},
+		{"UnknownField", "POST", "/api/v1/users", `{"extension":"1002","name":"B","admin":true}`, 400},
+		{"WrongType", "POST", "/api/v1/users", `{"extension":1002,"name":"B"}`, 400},
+		{"Oversize", "POST", "/api/v1/users", `{"extension":"1002","name":"` + strings.Repeat("x", api.MaxBodyBytes) + `"}`, 413},
+		{"Newline", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob\n[evil]"}`, 400},
+		{"Section", "POST", "/api/v1/users", `{"extension":"1002","name":"[1001]"}`, 400},
+		{"Semicolon", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob;comment"}`, 400},
+		{"Include", "POST", "/api/v1/users", `{"extension":"1002","name":"#include /etc/passwd"}`, 400},
+		{"Exec", "POST", "/api/v1/users", `{"extension":"1002","name":"#exec /bin/sh"}`, 400},
+		{"Quote", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob \"B\""}`, 400},
+		{"Backslash", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob\\\\"}`, 400},
+		{"Control", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob\u0007"}`, 400},
+		{"Bidi", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob\u202e"}`, 400},
+		{"TenKB", "POST", "/api/v1/users", `{"extension":"1002","name":"` + long + `"}`, 400},
+		{"PINInjection", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","voicemail":{"enabled":true,"pin":"1234,x"}}`, 400},
+		{"ExtensionPattern", "POST", "/api/v1/users", `{"extension":"_X.","name":"Bob"}`, 400},
+		{"ExtensionNewline", "POST", "/api/v1/users", `{"extension":"1002\n","name":"Bob"}`, 400},
+		{"RingTimeoutZero", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","ring_timeout":0}`, 400},
+		{"PatchInjection", "PATCH", "/api/v1/users/1001", `{"name":"Alice\n#include x"}`, 400},
+		{"PatchExtension", "PATCH", "/api/v1/users/1001", `{"extension":"1009"}`, 400},
+		{"PatchShortPassword", "PATCH", "/api/v1/users/1001", `{"password":"short"}`, 400},
+		{"BadPathExtension", "GET", "/api/v1/users/10a1", ``, 400},
+		{"BadLimit", "GET", "/api/v1/users?limit=0", ``, 400},
+		{"BadLimitText", "GET", "/api/v1/users?limit=ten", ``, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ta.do(tt.method, tt.path, tt.body)
+			if r.Status != tt.status || r.errorCode() != "invalid" {
+				t.Errorf("status %d code %q, want %d invalid: %s", r.Status, r.errorCode(), tt.status, r.Body)
+			}
+		})
+	}
+	all, _ := ta.store.AllUsers(context.Background())
+	if len(all) != 1 || all[0].Name != "Alice" || ta.trig.n != before {
+		t.Errorf("bad input changed the store: %d users, name %q, %d new triggers", len(all), all[0].Name, ta.trig.n-before)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	ta := newTestAPI(t)
+	for _, tt := range []struct{ name, header string }{
+		{"Missing", ""},
+		{"Wrong", "Bearer wrong-token-0123456789"},
+		{"Prefix", "Bearer " + token[:len(token)-1]},
+		{"Basic", "Basic " + token},
+		{"NoScheme", token},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, p := range []string{"/api/v1/users", "/api/v1/users/1001", "/api/v1/calls"} {
+				r := ta.do("GET", p, "", "Authorization", tt.header)
+				if r.Status != 401 || r.errorCode() != "unauthorized" {
+					t.Errorf("GET %s with %q: %d %s", p, tt.header, r.Status, r.Body)
+				}
+			}
+			r := ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"A"}`, "Authorization", tt.header)
+			if r.Status != 401 {
+				t.Errorf("POST without auth: %d", r.Status)
+			}
+		})
+	}
+	if all, _ := ta.store.AllUsers(context.Background()); len(all) != 0 {
+		t.Error("an unauthenticated POST created a user")
+	}
+	if r := ta.do("GET", "/healthz", "", "Authorization", ""); r.Status != 200 {
+		t.Errorf("/healthz needs no token: %d", r.Status)
+	}
+}
+
+func TestTokenTooShort(t *testing.T) {
+	if _, err := api.NewServer(api.Server{Token: "short"}); err == nil {
+		t.Error("NewServer accepted a 5-character token")
+	}
+}
+
+func TestUserLifecycle(t *testing.T) {
+	ta := newTestAPI(t)
+	for _, ext := range []string{"1003", "20", "1001", "1002", "999999"} {
+		if r := ta.do("POST", "/api/v1/users", `{"extension":"`+ext+`","name":"User `+ext+`"}`); r.Status != 201 {
+			t.Fatalf("create %s: %d", ext, r.Status)
+		}
+	}
+	t.Run("ListPaginates", func(t *testing.T) {
+		var seen []string
+		after := ""
+		for range 10 {
+			r := ta.do("GET", "/api/v1/users?limit=2&after="+after, "")
+			var l api.UserList
+			json.Unmarshal(r.Body, &l)
+			for _, u := range l.Users {
+				seen = append(seen, u.Extension)
+			}
+			if l.Next == "" {
+				break
+			}
+			after = l.Next
+		}
+		if got := strings.Join(seen, ","); got != "20,1001,1002,1003,999999" {
+			t.Errorf("pages gave %s", got)
+		}
+	})
+	t.Run("Patch", func(t *testing.T) {
+		r := ta.do("PATCH", "/api/v1/users/1001", `{"name":"Alice Smith","ring_timeout":45,"voicemail":{"enabled":false}}`)
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		if r.Status != 200 || u.Name != "Alice Smith" || u.RingTimeout != 45 || u.Voicemail.Enabled {
+			t.Errorf("status %d user %+v", r.Status, u)
+		}
+	})
+	t.Run("PasswordReset", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users/1001/password", "")
+		var p api.PasswordResponse
+		json.Unmarshal(r.Body, &p)
+		if r.Status != 200 || len(p.Password) != provisioning.GeneratedPasswordLength {
+			t.Errorf("status %d body %s", r.Status, r.Body)
+		}
+		stored, _ := ta.store.User(context.Background(), "1001")
+		if stored.Credentials != provisioning.NewCredentials("1001", p.Password) {
+			t.Error("reset password not stored")
+		}
+		r = ta.do("POST", "/api/v1/users/1001/password", `{"password":"chosen-password-9"}`)
+		if r.Status != 200 || bytes.Contains(r.Body, []byte("chosen-password-9")) {
+			t.Errorf("chosen password: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("Presence", func(t *testing.T) {
+		r := ta.do("GET", "/api/v1/users/1001/presence", "")
+		if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"state":"online"`)) {
+			t.Errorf("presence %d %s", r.Status, r.Body)
+		}
+		if r := ta.do("GET", "/api/v1/users/4040/presence", ""); r.Status != 404 {
+			t.Errorf("presence of an unknown user: %d", r.Status)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		if r := ta.do("DELETE", "/api/v1/users/1001", ""); r.Status != 204 {
+			t.Errorf("delete: %d", r.Status)
+		}
+		if r := ta.do("GET", "/api/v1/users/1001", ""); r.Status != 404 || r.errorCode() != "not_found" {
+			t.Errorf("after delete: %d", r.Status)
+		}
+		if r := ta.do("DELETE", "/api/v1/users/1001", ""); r.Status != 404 {
+			t.Errorf("second delete: %d", r.Status)
+		}
+	})
+	t.Run("UnknownRouteAndMethod", func(t *testing.T) {
+		if r := ta.do("GET", "/api/v1/nothing", ""); r.Status != 404 || r.errorCode() != "not_found" {
+			t.Errorf("unknown route: %d %s", r.Status, r.Body)
+		}
+		if r := ta.do("PUT", "/api/v1/users/1002", `{}`); r.Status != 405 || r.Header.Get("Allow") != "GET, PATCH, DELETE" {
+			t.Errorf("PUT: %d Allow=%q", r.Status, r.Header.Get("Allow"))
+		}
+	})
+}
+
+func TestDatabaseDown(t *testing.T) {
+	ta := newTestAPI(t)
+	ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Alice"}`)
+	ta.store.SetDown(true)
+	ta.ready = switchboard.Errorf(switchboard.EUNAVAILABLE, "connection refused")
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/users", ""},
+		{"GET", "/api/v1/users/1001", ""},
+		{"POST", "/api/v1/users", `{"extension":"1002","name":"Bob"}`},
+	} {
+		if r := ta.do(c.method, c.path, c.body); r.Status != 503 || r.errorCode() != "unavailable" {
+			t.Errorf("%s %s with the database down: %d %s", c.method, c.path, r.Status, r.Body)
+		}
+	}
+	if r := ta.do("GET", "/readyz", ""); r.Status != 503 {
+		t.Errorf("/readyz with the database down: %d", r.Status)
+	}
+	ta.store.SetDown(false)
+	ta.ready = nil
+	if r := ta.do("GET", "/api/v1/users/1001", ""); r.Status != 200 {
+		t.Errorf("after recovery: %d", r.Status)
+	}
+	if r := ta.do("GET", "/readyz", ""); r.Status != 200 {
+		t.Errorf("/readyz after recovery: %d", r.Status)
+	}
+}

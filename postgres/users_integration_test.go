@@ -1,0 +1,199 @@
+//go:build integration
+
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/postgres"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/testbed"
+)
+
+// MustOpenDB opens a fresh, migrated database of the test bed's PostgreSQL.
+func MustOpenDB(tb testing.TB, dsn string) *postgres.DB {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(db.Close)
+	if err := db.Migrate(ctx, slog.New(slog.DiscardHandler)); err != nil {
+		tb.Fatal(err)
+	}
+	return db
+}
+
+func user(ext, name string) provisioning.User {
+	return provisioning.User{Extension: ext, Name: name, RingTimeout: 20,
+		Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+		Credentials: provisioning.NewCredentials(ext, "password-"+ext)}
+}
+
+func TestUserStore(t *testing.T) {
+	ctx := context.Background()
+	store := &postgres.UserStore{DB: MustOpenDB(t, testbed.NewDatabase(t))}
+
+	t.Run("CreateAndGet", func(t *testing.T) {
+		created, err := store.CreateUser(ctx, user("1001", "José Müller"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if created.CreatedAt.IsZero() || created.UpdatedAt.IsZero() {
+			t.Error("timestamps not set")
+		}
+		got, err := store.User(ctx, "1001")
+		if err != nil || got.Name != "José Müller" || got.Credentials != user("1001", "").Credentials {
+			t.Errorf("User = %+v, %v", got, err)
+		}
+	})
+	t.Run("ErrDuplicateExtension", func(t *testing.T) {
+		_, err := store.CreateUser(ctx, user("1001", "Mallory"))
+		if switchboard.ErrorCode(err) != switchboard.ECONFLICT {
+			t.Errorf("duplicate: %v", err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		if _, err := store.User(ctx, "4040"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("User(4040): %v", err)
+		}
+		if err := store.DeleteUser(ctx, "4040"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("DeleteUser(4040): %v", err)
+		}
+		_, err := store.UpdateUser(ctx, "4040", func(*provisioning.User) error { return nil })
+		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("UpdateUser(4040): %v", err)
+		}
+	})
+	t.Run("DatabaseRejectsWhatValidationWould", func(t *testing.T) {
+		// Defence in depth: even a caller that skipped validation cannot store a name that
+		// would break Asterisk's configuration.
+		for _, name := range []string{"a\n[evil]", "a;b", `a"b`, "#include x"} {
+			_, err := store.CreateUser(ctx, user("1999", name))
+			if switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("name %q: %v, want invalid", name, err)
+			}
+		}
+	})
+	t.Run("Update", func(t *testing.T) {
+		before, _ := store.User(ctx, "1001")
+		u, err := store.UpdateUser(ctx, "1001", func(u *provisioning.User) error {
+			u.Name, u.RingTimeout = "Alice", 60
+			return nil
+		})
+		if err != nil || u.Name != "Alice" || u.RingTimeout != 60 || !u.UpdatedAt.After(before.UpdatedAt) {
+			t.Errorf("UpdateUser = %+v, %v", u, err)
+		}
+		// An error from the change function aborts the transaction and comes back unchanged.
+		_, err = store.UpdateUser(ctx, "1001", func(u *provisioning.User) error {
+			u.Name = "Changed"
+			return switchboard.Errorf(switchboard.EINVALID, "no")
+		})
+		if switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("change error: %v", err)
+		}
+		if u, _ := store.User(ctx, "1001"); u.Name != "Alice" {
+			t.Errorf("aborted update stored %q", u.Name)
+		}
+	})
+	t.Run("PagesInReadingOrder", func(t *testing.T) {
+		for _, ext := range []string{"20", "999", "1002", "100000", "21"} {
+			if _, err := store.CreateUser(ctx, user(ext, "U"+ext)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got []string
+		after := ""
+		for {
+			page, err := store.Users(ctx, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range page.Users {
+				got = append(got, u.Extension)
+			}
+			if page.Next == "" {
+				break
+			}
+			after = page.Next
+		}
+		if want := "[20 21 999 1001 1002 100000]"; fmt.Sprint(got) != want {
+			t.Errorf("pages = %v, want %s", got, want)
+		}
+		all, _ := store.AllUsers(ctx)
+		if len(all) != 6 || all[0].Extension != "20" || all[5].Extension != "100000" {
+			t.Errorf("AllUsers out of order")
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		if err := store.DeleteUser(ctx, "1002"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.User(ctx, "1002"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("deleted user still there: %v", err)
+		}
+	})
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	dsn := testbed.NewDatabase(t)
+	MustOpenDB(t, dsn)
+	MustOpenDB(t, dsn) // a second start applies nothing and fails nothing
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	conn.QueryRow(context.Background(), "SELECT count(*) FROM goose_db_version WHERE version_id > 0").Scan(&n)
+	if n == 0 {
+		t.Error("no migration recorded")
+	}
+}
+
+// While PostgreSQL is down every call fails fast with EUNAVAILABLE; when it is back the same
+// pool works again and nothing committed before is lost.
+func TestDatabaseOutage(t *testing.T) {
+	ctx := context.Background()
+	pg := testbed.StartPostgres(t)
+	store := &postgres.UserStore{DB: MustOpenDB(t, pg.NewDatabase(t))}
+	if _, err := store.CreateUser(ctx, user("1001", "Alice")); err != nil {
+		t.Fatal(err)
+	}
+	pg.Stop(t)
+	for _, call := range []func(context.Context) error{
+		func(ctx context.Context) error { _, err := store.User(ctx, "1001"); return err },
+		func(ctx context.Context) error { _, err := store.CreateUser(ctx, user("1002", "Bob")); return err },
+		func(ctx context.Context) error { _, err := store.AllUsers(ctx); return err },
+	} {
+		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := call(cctx)
+		cancel()
+		if switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE {
+			t.Errorf("with PostgreSQL down: %v (code %q), want unavailable", err, switchboard.ErrorCode(err))
+		}
+	}
+	pg.Start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		u, err := store.User(ctx, "1001")
+		if err == nil {
+			if u.Name != "Alice" {
+				t.Errorf("after restart: %+v", u)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("store did not recover: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
