@@ -1,18 +1,163 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/ari"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-// CallService lists and ends calls (implemented by call control).
-type CallService interface{}
-
-func (s *Server) callsUnavailable(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, switchboard.Errorf(switchboard.EUNAVAILABLE, "call control is not running"))
+// CallService lists call records and ends calls in progress (ari.Calls).
+type CallService interface {
+	Calls(ctx context.Context, f ari.CallFilter) (ari.CallPage, error)
+	Call(ctx context.Context, id string) (ari.CallRecord, error)
+	HangupCall(ctx context.Context, id string) error
 }
 
-func (s *Server) listCalls(w http.ResponseWriter, r *http.Request)  { s.callsUnavailable(w, r) }
-func (s *Server) getCall(w http.ResponseWriter, r *http.Request)    { s.callsUnavailable(w, r) }
-func (s *Server) hangupCall(w http.ResponseWriter, r *http.Request) { s.callsUnavailable(w, r) }
+// Call is a call record as the API shows it.
+type Call struct {
+	ID         string     `json:"id"`
+	Caller     string     `json:"caller"`
+	Callee     string     `json:"callee"`
+	Active     bool       `json:"active"`
+	Outcome    string     `json:"outcome,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+	StartedAt  time.Time  `json:"started_at"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
+}
+
+// CallList is a page of calls, newest first.
+type CallList struct {
+	Calls []Call `json:"calls"`
+	Next  string `json:"next,omitempty"`
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+func toCall(r ari.CallRecord) Call {
+	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
+		Reason: r.Reason, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt), EndedAt: optTime(r.EndedAt)}
+}
+
+func (s *Server) callService(w http.ResponseWriter, r *http.Request) bool {
+	if s.Calls == nil {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EUNAVAILABLE, "call control is not running"))
+		return false
+	}
+	return true
+}
+
+func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
+	if !s.callService(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	f := ari.CallFilter{User: q.Get("user"), Before: q.Get("before"), Limit: 100}
+	var err error
+	if v := q.Get("active"); v != "" {
+		if f.Active, err = strconv.ParseBool(v); err != nil {
+			s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "active must be true or false"))
+			return
+		}
+	}
+	if f.User != "" {
+		if err := provisioning.ValidateExtension(f.User); err != nil {
+			s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "user must be an extension"))
+			return
+		}
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := q.Get(name); v != "" {
+			if *dst, err = time.Parse(time.RFC3339, v); err != nil {
+				s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "%s must be an RFC 3339 time, e.g. 2026-11-25T09:00:00Z", name))
+				return
+			}
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil {
+			s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "limit must be a number"))
+			return
+		}
+	}
+	if f.Before != "" && !isUUID(f.Before) {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "before must be a call ID"))
+		return
+	}
+	page, err := s.Calls.Calls(r.Context(), f)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := CallList{Calls: make([]Call, 0, len(page.Calls)), Next: page.Next}
+	for _, c := range page.Calls {
+		out.Calls = append(out.Calls, toCall(c))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
+	if !s.callService(w, r) {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if !isUUID(id) {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "call ID must be a UUID"))
+		return
+	}
+	c, err := s.Calls.Call(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toCall(c))
+}
+
+func (s *Server) hangupCall(w http.ResponseWriter, r *http.Request) {
+	if !s.callService(w, r) {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	if !isUUID(id) {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "call ID must be a UUID"))
+		return
+	}
+	if err := s.Calls.HangupCall(r.Context(), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// isUUID accepts the canonical 36-character form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -76,9 +76,22 @@ func (c *Client) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errReplaced) {
+			// Another process connected with the same application name and now gets the calls.
+			// Taking it back at once would make two control planes fight; wait, then retry.
+			c.logger.Error("ARI application taken over by another connection: is a second switchboard running against this Asterisk?", "app", c.cfg.App)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+			continue
+		}
 		c.logger.Warn("ARI event connection lost", "error", err)
 	}
 }
+
+var errReplaced = errors.New("application replaced by another connection")
 
 // queued is an event, or the news that the stream (re)connected: it travels through the queue
 // so that OnConnect hooks run in order with events, on the dispatching goroutine.
@@ -119,6 +132,10 @@ func (c *Client) readEvents(ctx context.Context, ws *websocket.Conn, queue *even
 				return
 			}
 			if e, ok := c.decode(data); ok {
+				if _, replaced := e.(*v5.ApplicationReplaced); replaced {
+					errc <- errReplaced
+					return
+				}
 				queue.push(queued{event: e})
 			}
 		}

@@ -42,6 +42,8 @@ type Applier struct {
 	MinInterval time.Duration
 	// OnApply, when set, is called after every pass with its duration and error (metrics).
 	OnApply func(d time.Duration, reloaded []string, err error)
+	// Directory, when set, is updated with the users of every rendered pass.
+	Directory *Directory
 
 	once    sync.Once
 	kick    chan struct{}
@@ -165,6 +167,9 @@ func (a *Applier) Apply(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	files := RenderConfig(users, a.Globals)
+	if a.Directory != nil {
+		a.Directory.Update(users)
+	}
 	writes := 0
 	for _, f := range files {
 		changed, err := WriteFileAtomic(filepath.Join(a.Dir, f.Name), f.Content)

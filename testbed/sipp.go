@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"bytes"
 	"context"
 	"embed"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,11 +25,13 @@ type SIPp struct {
 	Service   string // the user part (-s): the extension to register or call
 	Username  string // digest credentials (-au/-ap)
 	Password  string
-	Keys      map[string]string // -key NAME VALUE
+	Keys      map[string]string // -key NAME VALUE (substituted in message text)
+	Template  map[string]string // {{NAME}} in the scenario file is replaced by VALUE (attributes SIPp does not substitute)
 	Calls     int               // -m (default 1)
 	Rate      float64           // -r calls per second (default 10)
 	Timeout   time.Duration     // -timeout (default 15 s)
 	Extra     []string          // further arguments
+	LocalPort int               // SIP port SIPp listens on (default: a free one)
 }
 
 // SIPpResult is what a SIPp run left behind.
@@ -50,6 +54,9 @@ func RunSIPp(tb testing.TB, ctx context.Context, s SIPp) SIPpResult {
 		if err != nil {
 			tb.Fatalf("testbed: unknown SIPp scenario %s", scenario)
 		}
+		for k, v := range s.Template {
+			b = bytes.ReplaceAll(b, []byte("{{"+k+"}}"), []byte(v))
+		}
 		scenario = filepath.Join(dir, s.Scenario)
 		if err := os.WriteFile(scenario, b, 0o644); err != nil {
 			tb.Fatal(err)
@@ -70,8 +77,12 @@ func RunSIPp(tb testing.TB, ctx context.Context, s SIPp) SIPpResult {
 		transport = "t1"
 	}
 	errLog := filepath.Join(dir, "errors.log")
+	localPort := s.LocalPort
+	if localPort == 0 {
+		localPort = FreePort(tb)
+	}
 	args := []string{
-		"-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(FreePort(tb)),
+		"-sf", scenario, "-i", "127.0.0.1", "-p", strconv.Itoa(localPort), "-mi", "127.0.0.1",
 		"-t", transport, "-m", strconv.Itoa(calls), "-r", strconv.FormatFloat(rate, 'f', -1, 64),
 		"-timeout", fmt.Sprintf("%ds", int(timeout.Seconds())), "-timeout_error",
 		"-trace_err", "-error_file", errLog, "-nostdin",
@@ -84,6 +95,9 @@ func RunSIPp(tb testing.TB, ctx context.Context, s SIPp) SIPpResult {
 	}
 	for k, v := range s.Keys {
 		args = append(args, "-key", k, v)
+	}
+	if _, ok := s.Keys["contact_port"]; !ok {
+		args = append(args, "-key", "contact_port", strconv.Itoa(localPort))
 	}
 	args = append(args, s.Extra...)
 	args = append(args, s.Server)
@@ -112,5 +126,104 @@ func Register(tb testing.TB, ctx context.Context, server, transport, ext, passwo
 		Scenario: "register.xml", Server: server, Transport: transport,
 		Service: ext, Username: ext, Password: password,
 		Keys: map[string]string{"expires": strconv.Itoa(expires)},
+	})
+}
+
+// CalleeOptions say how a SIPp callee answers (see sipp/callee.xml).
+type CalleeOptions struct {
+	Mode        string        // answer (default), hangup, busy, decline, ring
+	AnswerAfter time.Duration // ringing time before the 200 (answer, hangup)
+	HangupAfter time.Duration // hangup: call length before the callee's BYE
+	Transport   string        // udp (default) or tcp
+	EchoRTP     bool          // send received RTP back (-rtp_echo): the caller hears itself
+}
+
+// SIPpCallee is a SIPp instance taking calls in the background. Register its address with
+// RegisterContact.
+type SIPpCallee struct {
+	Port   int
+	dir    string
+	cmd    *exec.Cmd
+	exited chan struct{}
+}
+
+// StartSIPpCallee starts a SIPp callee; it is stopped when the test ends.
+func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
+	tb.Helper()
+	bin, err := exec.LookPath("sipp")
+	Need(tb, err == nil, "sipp not installed (Debian package sip-tester)")
+	tmpl := map[string]string{"mode_jump": "", "ring_jump": "", "hangup_jump": "", "reject_code": "",
+		"answer_ms": strconv.Itoa(int(o.AnswerAfter.Milliseconds())), "hold_ms": strconv.Itoa(int(o.HangupAfter.Milliseconds()))}
+	switch o.Mode {
+	case "", "answer":
+	case "hangup":
+		tmpl["hangup_jump"] = `<nop next="hangup" />`
+	case "busy":
+		tmpl["mode_jump"], tmpl["reject_code"] = `<nop next="reject" />`, "486 Busy Here"
+	case "decline":
+		tmpl["mode_jump"], tmpl["reject_code"] = `<nop next="reject" />`, "603 Decline"
+	case "ring":
+		tmpl["ring_jump"] = `<nop next="cancelled" />`
+	default:
+		tb.Fatalf("testbed: unknown callee mode %q", o.Mode)
+	}
+	b, _ := sippScenarios.ReadFile("sipp/callee.xml")
+	for k, v := range tmpl {
+		b = bytes.ReplaceAll(b, []byte("{{"+k+"}}"), []byte(v))
+	}
+	c := &SIPpCallee{Port: FreePort(tb), dir: tb.TempDir(), exited: make(chan struct{})}
+	scenario := filepath.Join(c.dir, "callee.xml")
+	if err := os.WriteFile(scenario, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	transport := "u1"
+	if o.Transport == "tcp" {
+		transport = "t1"
+	}
+	args := []string{"-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", strconv.Itoa(c.Port),
+		"-t", transport, "-nostdin", "-trace_err", "-error_file", filepath.Join(c.dir, "errors.log")}
+	if o.EchoRTP {
+		args = append(args, "-rtp_echo")
+	}
+	c.cmd = exec.Command(bin, args...)
+	c.cmd.Dir = c.dir
+	logf, err := os.Create(filepath.Join(c.dir, "output.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c.cmd.Stdout, c.cmd.Stderr = logf, logf
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := c.cmd.Start(); err != nil {
+		tb.Fatalf("testbed: start SIPp callee: %v", err)
+	}
+	go func() { c.cmd.Wait(); logf.Close(); close(c.exited) }()
+	tb.Cleanup(c.Stop)
+	return c
+}
+
+// Stop stops the callee.
+func (c *SIPpCallee) Stop() {
+	select {
+	case <-c.exited:
+		return
+	default:
+	}
+	c.cmd.Process.Kill()
+	<-c.exited
+}
+
+// Errors returns SIPp's log of unexpected messages.
+func (c *SIPpCallee) Errors() string {
+	b, _ := os.ReadFile(filepath.Join(c.dir, "errors.log"))
+	return string(b)
+}
+
+// RegisterContact registers ext at Asterisk with the callee's address as contact.
+func (c *SIPpCallee) RegisterContact(tb testing.TB, ctx context.Context, server, transport, ext, password string) SIPpResult {
+	tb.Helper()
+	return RunSIPp(tb, ctx, SIPp{
+		Scenario: "register.xml", Server: server, Transport: transport,
+		Service: ext, Username: ext, Password: password,
+		Keys: map[string]string{"expires": "600", "contact_port": strconv.Itoa(c.Port)},
 	})
 }

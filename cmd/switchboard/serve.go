@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/ari"
+	"github.com/switchboard-pbx/switchboard/fastagi"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
@@ -44,18 +46,32 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	users := &postgres.UserStore{DB: db}
+	directory := &provisioning.Directory{Store: users}
 	globals := provisioning.DialplanGlobals{App: cfg.ARIApp, AGIURL: cfg.AGIURL}
 	if err := globals.Validate(); err != nil {
 		return err
 	}
 	metrics := newApplyMetrics(registry)
 	applier := &provisioning.Applier{Store: users, Reloader: ariClient, Dir: cfg.ConfigDir,
-		Globals: globals, Logger: logger.With("component", "config"), OnApply: metrics.observe}
+		Globals: globals, Logger: logger.With("component", "config"), OnApply: metrics.observe,
+		Directory: directory}
 	// Asterisk may have restarted or missed reloads while it was away.
 	ariClient.OnConnect(func(context.Context) { applier.ReloadAll() })
 
+	recorder := &ari.Recorder{Store: &postgres.CallStore{DB: db}, Logger: logger.With("component", "records")}
+	app := &ari.App{Asterisk: ariClient, Users: directory, Recorder: recorder,
+		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
+	agiServer := &fastagi.Server{Users: directory, Recorder: recorder, Logger: logger.With("component", "fastagi")}
+	agiListener, err := net.Listen("tcp", cfg.AGIListen)
+	if err != nil {
+		return fmt.Errorf("FastAGI: %w", err)
+	}
+	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
+		Help: "ARI events of types ari/v5 cannot decode, dropped."}, func() float64 { return float64(ariClient.UnknownEvents()) }))
+
 	server, err := api.NewServer(api.Server{
 		Users:  &provisioning.Service{Store: users, Config: applier, Presence: ariClient},
+		Calls:  &ari.Calls{App: app, Store: &postgres.CallStore{DB: db}, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),
 		Ready: []api.Check{
@@ -85,8 +101,21 @@ func serve(ctx context.Context) error {
 	defer cancel()
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
+	// Call control and records stop only after everything else: calls in progress are left to
+	// Asterisk (their hangup handlers end them) and queued records get a last write.
+	recordsCtx, stopRecords := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRecords()
+	var records sync.WaitGroup
+	records.Go(func() { recorder.Run(recordsCtx) })
+	app.Start(ctx, ariClient)
 	wg.Go(func() { ariClient.Run(ctx) })
 	wg.Go(func() { applier.Run(ctx) })
+	wg.Go(func() {
+		logger.Info("FastAGI listening", "addr", cfg.AGIListen, "url", cfg.AGIURL)
+		if err := agiServer.Serve(ctx, agiListener); err != nil {
+			errc <- err
+		}
+	})
 	wg.Go(func() {
 		logger.Info("API listening", "addr", cfg.Listen)
 		if err := httpServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -103,6 +132,9 @@ func serve(ctx context.Context) error {
 	httpServer.Shutdown(shutdownCtx)
 	cancel()
 	wg.Wait()
+	app.Wait()
+	stopRecords()
+	records.Wait()
 	return err
 }
 

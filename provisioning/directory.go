@@ -1,0 +1,46 @@
+package provisioning
+
+import (
+	"context"
+	"sync"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// Directory answers "who is extension X?" for call control from the users of the last
+// configuration pass: the same users Asterisk's dialplan routes, kept in memory so that call
+// setup does not wait for PostgreSQL and keeps working while it is down. Before the first pass
+// it asks the store.
+type Directory struct {
+	Store UserStore
+
+	mu     sync.RWMutex
+	users  map[string]User
+	loaded bool
+}
+
+// Update replaces the directory's users (the Applier calls it after every render).
+func (d *Directory) Update(users []User) {
+	m := make(map[string]User, len(users))
+	for _, u := range users {
+		m[u.Extension] = u
+	}
+	d.mu.Lock()
+	d.users, d.loaded = m, true
+	d.mu.Unlock()
+}
+
+// User returns the user with extension ext; ENOTFOUND when there is none.
+func (d *Directory) User(ctx context.Context, ext string) (User, error) {
+	d.mu.RLock()
+	u, ok := d.users[ext]
+	loaded := d.loaded
+	d.mu.RUnlock()
+	switch {
+	case ok:
+		return u, nil
+	case loaded:
+		return User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+	}
+	return d.Store.User(ctx, ext)
+}
