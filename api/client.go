@@ -119,3 +119,49 @@ func (c *Client) Presence(ctx context.Context, ext string) (Presence, error) {
 	var p Presence
 	return p, c.do(ctx, "GET", "/api/v1/users/"+url.PathEscape(ext)+"/presence", nil, &p)
 }
+
+// CallQuery selects call records (GET /api/v1/calls).
+type CallQuery struct {
+	Active bool
+	User   string
+	From   time.Time
+	To     time.Time
+	Limit  int
+	Before string
+}
+
+// Calls lists call records, newest first.
+func (c *Client) Calls(ctx context.Context, q CallQuery) (CallList, error) {
+	v := url.Values{}
+	if q.Active {
+		v.Set("active", "true")
+	}
+	if q.User != "" {
+		v.Set("user", q.User)
+	}
+	if !q.From.IsZero() {
+		v.Set("from", q.From.Format(time.RFC3339))
+	}
+	if !q.To.IsZero() {
+		v.Set("to", q.To.Format(time.RFC3339))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	if q.Before != "" {
+		v.Set("before", q.Before)
+	}
+	var l CallList
+	return l, c.do(ctx, "GET", "/api/v1/calls?"+v.Encode(), nil, &l)
+}
+
+// Call returns one call record.
+func (c *Client) Call(ctx context.Context, id string) (Call, error) {
+	var call Call
+	return call, c.do(ctx, "GET", "/api/v1/calls/"+url.PathEscape(id), nil, &call)
+}
+
+// HangupCall ends a call in progress.
+func (c *Client) HangupCall(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "/api/v1/calls/"+url.PathEscape(id), nil, nil)
+}
