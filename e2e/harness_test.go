@@ -49,6 +49,7 @@ type Stack struct {
 	API      *api.Client
 
 	apiPort int
+	agiURL  string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	logPath string
@@ -56,13 +57,14 @@ type Stack struct {
 
 // StackOptions change how a stack is built.
 type StackOptions struct {
-	DSN string // database to use (default: a new one in the shared cluster)
+	DSN    string // database to use (default: a new one in the shared cluster)
+	AGIURL string // how Asterisk reaches FastAGI (default: the server's own address)
 }
 
 // StartStack starts Asterisk and switchboard serve and waits until /readyz answers 200.
 func StartStack(t *testing.T, o StackOptions) *Stack {
 	t.Helper()
-	s := &Stack{Asterisk: testbed.StartAsterisk(t), DSN: o.DSN, Token: "e2e-admin-token-0123456789"}
+	s := &Stack{Asterisk: testbed.StartAsterisk(t), DSN: o.DSN, Token: "e2e-admin-token-0123456789", agiURL: o.AGIURL}
 	if s.DSN == "" {
 		s.DSN = testbed.NewDatabase(t)
 	}
@@ -107,6 +109,9 @@ func (s *Stack) StartServe(t *testing.T) {
 		fmt.Sprintf("AGI_LISTEN=127.0.0.1:%d", s.AGIPort),
 		"LOG_LEVEL=debug",
 	)
+	if s.agiURL != "" {
+		cmd.Env = append(cmd.Env, "AGI_URL="+s.agiURL)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
