@@ -302,3 +302,36 @@ func TestAdminHangsUpACall(t *testing.T) {
 		t.Errorf("hanging up an ended call: %v, want 404", err)
 	}
 }
+
+// A callee nobody here wrote (SIPp, echoing RTP): the caller hears its own tone come back, so
+// audio crossed the bridge in both directions; a SIPp callee answering 486 sends the caller to
+// voicemail with the busy reason.
+func TestSIPpCallee(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	createUser(t, s, "1001", "Alice", "alice-password-1")
+	createUser(t, s, "1002", "Bob", "bob-password-222")
+	createUser(t, s, "1003", "Carol", "carol-password-3")
+	waitEndpoint(t, s, "1002")
+	waitEndpoint(t, s, "1003")
+	testbed.StartSIPpCallee(t, testbed.CalleeOptions{Server: s.SIPServer(), EchoRTP: true,
+		Ext: "1002", Password: "bob-password-222"})
+	busy := testbed.StartSIPpCallee(t, testbed.CalleeOptions{Server: s.SIPServer(), Mode: "busy",
+		Ext: "1003", Password: "carol-password-3"})
+	waitReachable(t, s, "1002")
+	waitReachable(t, s, "1003")
+	r := call(t, s, "1001", "alice-password-1", "udp", "1002", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{Tone: 1000, ExpectTone: 1000, Duration: 3 * time.Second}})
+	if !r.Answered() || r.Tone == nil || !r.Tone.Detected {
+		t.Errorf("echo through the bridge: answered %v, tone %+v", r.Answered(), r.Tone)
+	}
+	start := time.Now()
+	r = call(t, s, "1001", "alice-password-1", "udp", "1003", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{Duration: time.Second}})
+	if !r.Answered() {
+		t.Errorf("voicemail did not answer the busy call: %s\n%s", r.Error, busy.Errors())
+	}
+	if rec := waitCall(t, s, "1003", start); rec.Outcome != "voicemail" || rec.Reason != "busy" {
+		t.Errorf("record %+v, want voicemail/busy", rec)
+	}
+	waitNoChannels(t, s)
+}

@@ -131,15 +131,18 @@ func Register(tb testing.TB, ctx context.Context, server, transport, ext, passwo
 
 // CalleeOptions say how a SIPp callee answers (see sipp/callee.xml).
 type CalleeOptions struct {
+	Server      string // Asterisk host:port
+	Ext         string // the account registered with this SIPp's address as contact
+	Password    string
 	Mode        string        // answer (default), hangup, busy, decline, ring
 	AnswerAfter time.Duration // ringing time before the 200 (answer, hangup)
 	HangupAfter time.Duration // hangup: call length before the callee's BYE
-	Transport   string        // udp (default) or tcp
 	EchoRTP     bool          // send received RTP back (-rtp_echo): the caller hears itself
 }
 
-// SIPpCallee is a SIPp instance taking calls in the background. Register its address with
-// RegisterContact.
+// SIPpCallee is one SIPp process acting as a phone: it registers (sipp/phone.xml), answers
+// Asterisk's qualify requests and takes calls as CalleeOptions say (sipp/callee.xml as the
+// out-of-call scenario). UDP only.
 type SIPpCallee struct {
 	Port   int
 	dir    string
@@ -147,19 +150,20 @@ type SIPpCallee struct {
 	exited chan struct{}
 }
 
-// StartSIPpCallee starts a SIPp callee; it is stopped when the test ends.
+// StartSIPpCallee starts a SIPp callee and returns once SIPp runs; wait for the registrations
+// on Asterisk's side. It is stopped when the test ends.
 func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
 	tb.Helper()
 	bin, err := exec.LookPath("sipp")
 	Need(tb, err == nil, "sipp not installed (Debian package sip-tester)")
-	tmpl := map[string]string{"mode_jump": "", "ring_jump": "", "hangup_jump": "", "reject_code": "",
+	tmpl := map[string]string{"mode_jump": "", "ring_jump": "", "hangup_jump": "", "reject_code": "486 Busy Here",
 		"answer_ms": strconv.Itoa(int(o.AnswerAfter.Milliseconds())), "hold_ms": strconv.Itoa(int(o.HangupAfter.Milliseconds()))}
 	switch o.Mode {
 	case "", "answer":
 	case "hangup":
 		tmpl["hangup_jump"] = `<nop next="hangup" />`
 	case "busy":
-		tmpl["mode_jump"], tmpl["reject_code"] = `<nop next="reject" />`, "486 Busy Here"
+		tmpl["mode_jump"] = `<nop next="reject" />`
 	case "decline":
 		tmpl["mode_jump"], tmpl["reject_code"] = `<nop next="reject" />`, "603 Decline"
 	case "ring":
@@ -167,25 +171,24 @@ func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
 	default:
 		tb.Fatalf("testbed: unknown callee mode %q", o.Mode)
 	}
-	b, _ := sippScenarios.ReadFile("sipp/callee.xml")
-	for k, v := range tmpl {
-		b = bytes.ReplaceAll(b, []byte("{{"+k+"}}"), []byte(v))
-	}
 	c := &SIPpCallee{Port: FreePort(tb), dir: tb.TempDir(), exited: make(chan struct{})}
-	scenario := filepath.Join(c.dir, "callee.xml")
-	if err := os.WriteFile(scenario, b, 0o644); err != nil {
-		tb.Fatal(err)
+	callee, _ := sippScenarios.ReadFile("sipp/callee.xml")
+	for k, v := range tmpl {
+		callee = bytes.ReplaceAll(callee, []byte("{{"+k+"}}"), []byte(v))
 	}
-	transport := "u1"
-	if o.Transport == "tcp" {
-		transport = "t1"
+	phone, _ := sippScenarios.ReadFile("sipp/phone.xml")
+	for name, content := range map[string][]byte{"callee.xml": callee, "phone.xml": phone} {
+		if err := os.WriteFile(filepath.Join(c.dir, name), content, 0o644); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	args := []string{"-sf", scenario, "-i", "127.0.0.1", "-mi", "127.0.0.1", "-p", strconv.Itoa(c.Port),
-		"-t", transport, "-nostdin", "-trace_err", "-error_file", filepath.Join(c.dir, "errors.log")}
+	args := []string{"-sf", "phone.xml", "-oocsf", "callee.xml", "-aa", "-s", o.Ext, "-au", o.Ext, "-ap", o.Password,
+		"-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
+		"-p", strconv.Itoa(c.Port), "-t", "u1", "-nostdin", "-trace_err", "-error_file", "errors.log"}
 	if o.EchoRTP {
 		args = append(args, "-rtp_echo")
 	}
-	c.cmd = exec.Command(bin, args...)
+	c.cmd = exec.Command(bin, append(args, o.Server)...)
 	c.cmd.Dir = c.dir
 	logf, err := os.Create(filepath.Join(c.dir, "output.log"))
 	if err != nil {
@@ -216,14 +219,4 @@ func (c *SIPpCallee) Stop() {
 func (c *SIPpCallee) Errors() string {
 	b, _ := os.ReadFile(filepath.Join(c.dir, "errors.log"))
 	return string(b)
-}
-
-// RegisterContact registers ext at Asterisk with the callee's address as contact.
-func (c *SIPpCallee) RegisterContact(tb testing.TB, ctx context.Context, server, transport, ext, password string) SIPpResult {
-	tb.Helper()
-	return RunSIPp(tb, ctx, SIPp{
-		Scenario: "register.xml", Server: server, Transport: transport,
-		Service: ext, Username: ext, Password: password,
-		Keys: map[string]string{"expires": "600", "contact_port": strconv.Itoa(c.Port)},
-	})
 }
