@@ -270,6 +270,7 @@ func (a *App) adopt(ctx context.Context, b BridgeState) {
 		app: a, id: rec.ID, caller: rec.Caller, callee: rec.Callee, callerCh: rec.CallerChannel,
 		calleeCh: rec.CalleeChannel, bridge: b.ID, started: rec.StartedAt, answered: rec.AnsweredAt,
 		outcome: rec.Outcome, reason: rec.Reason, mailbox: newMailbox(), cancelled: make(chan struct{}),
+		ringed: closedChan,
 	}
 	c.log = a.Logger.With("call_id", c.id, "caller", c.caller, "callee", c.callee, "caller_channel", c.callerCh)
 	c.log.Info("reconcile: adopted a bridged call", "bridge", b.ID)
@@ -327,6 +328,8 @@ func (a *App) closeStaleRecords(ctx context.Context) error {
 	}
 	return nil
 }
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // mailbox is an unbounded FIFO of events for one call.
 type mailbox struct {

@@ -23,6 +23,8 @@ type fakeAst struct {
 	endpoints map[string]ari.Endpoint
 	failOn    map[string]error // operation name → error
 	state     ari.AppState
+	rings     []string
+	bridges   []string
 }
 
 func newFakeAst() *fakeAst {
@@ -30,10 +32,51 @@ func newFakeAst() *fakeAst {
 }
 
 func (f *fakeAst) op(name, detail string) error {
-	f.ops <- name + " " + detail
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	switch name {
+	case "ring":
+		// Ringing and the bridge run concurrently with the rest of the setup: recorded, not
+		// sequenced.
+		f.rings = append(f.rings, detail)
+	case "bridge":
+		f.bridges = append(f.bridges, detail)
+	default:
+		f.ops <- name + " " + detail
+	}
 	return f.failOn[name]
+}
+
+// bridge returns the bridge created for the call, waiting for it.
+func (f *fakeAst) bridge(t *testing.T) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		n := len(f.bridges)
+		var b string
+		if n > 0 {
+			b = f.bridges[n-1]
+		}
+		f.mu.Unlock()
+		if n > 0 {
+			return b
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no bridge created")
+	return ""
+}
+
+func (f *fakeAst) rang(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range f.rings {
+		if r == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *fakeAst) Endpoint(_ context.Context, ext string) (ari.Endpoint, error) {
@@ -46,11 +89,8 @@ func (f *fakeAst) Endpoint(_ context.Context, ext string) (ari.Endpoint, error) 
 	}
 	return ep, nil
 }
-func (f *fakeAst) CreateChannel(_ context.Context, r ari.ChannelRequest) error {
-	return f.op("create", r.ID+" "+r.Endpoint+" "+r.AppArgs+" "+r.Originator)
-}
-func (f *fakeAst) Dial(_ context.Context, id, caller string, timeout time.Duration) error {
-	return f.op("dial", fmt.Sprintf("%s %s %s", id, caller, timeout))
+func (f *fakeAst) Originate(_ context.Context, r ari.OriginateRequest) error {
+	return f.op("originate", fmt.Sprintf("%s %s %s %s %s %s", r.ID, r.Endpoint, r.AppArgs, r.Originator, r.Timeout, r.CallerID))
 }
 func (f *fakeAst) Ring(_ context.Context, id string) error   { return f.op("ring", id) }
 func (f *fakeAst) Answer(_ context.Context, id string) error { return f.op("answer", id) }
@@ -68,6 +108,7 @@ func (f *fakeAst) AddToBridge(_ context.Context, id string, chans ...string) err
 	return f.op("add", strings.Join(chans, ","))
 }
 func (f *fakeAst) DestroyBridge(_ context.Context, id string) error { return f.op("destroy", id) }
+func (f *fakeAst) SubscribeEndpoints(context.Context) error         { return nil }
 func (f *fakeAst) ChannelExists(_ context.Context, id string) (bool, error) {
 	return false, f.op("exists", id)
 }
@@ -199,6 +240,7 @@ func newHarness(t *testing.T) *harness {
 	go h.rec.Run(ctx)
 	h.app = &ari.App{Asterisk: h.ast, Recorder: h.rec, RingGrace: 200 * time.Millisecond,
 		Users: directory{
+			"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
 			"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
 			"1003": {Extension: "1003", Name: "Carol", RingTimeout: 5},
 		}}
@@ -247,20 +289,25 @@ func (h *harness) placeCall(ext string) string {
 	return "c1"
 }
 
+// answer simulates the callee answering: its state goes Up and it enters the app.
+func (h *harness) answer(callee string) {
+	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "PJSIP/1002-00000002", "Up")})
+	h.app.HandleEvent(&v5.StasisStart{Args: []string{"callee"}, Channel: channel(callee, "PJSIP/1002-00000002", "Up")})
+}
+
 // ringing drives the call to the ringing state and returns the callee channel ID.
 func (h *harness) ringing() string {
 	h.t.Helper()
 	h.ast.endpoints["1002"] = ari.Endpoint{State: "online"}
 	h.placeCall("1002")
 	h.ast.expect(h.t, "endpoint 1002")
-	created := h.ast.expect(h.t, "create ")
+	created := h.ast.expect(h.t, "originate ")
 	callee := strings.Fields(created)[1]
-	if !strings.HasSuffix(callee, "-callee") || !strings.Contains(created, "PJSIP/1002 callee,") || !strings.HasSuffix(created, " c1") {
-		h.t.Fatalf("create = %q", created)
+	if !strings.HasSuffix(callee, "-callee") || !strings.Contains(created, "PJSIP/1002 callee,") ||
+		!strings.Contains(created, " c1 20s ") || !strings.HasSuffix(created, `"Alice" <1001>`) {
+		h.t.Fatalf("originate = %q", created)
 	}
-	h.ast.expect(h.t, "dial "+callee+" c1 20s")
-	h.ast.expect(h.t, "ring c1")
-	h.app.HandleEvent(&v5.StasisStart{Args: []string{"callee"}, Channel: channel(callee, "PJSIP/1002-00000002", "Down")})
+	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "PJSIP/1002-00000002", "Ringing")})
 	return callee
 }
 
@@ -269,11 +316,13 @@ func TestCallAnsweredAndBridged(t *testing.T) {
 		t.Run(who, func(t *testing.T) {
 			h := newHarness(t)
 			callee := h.ringing()
-			h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "PJSIP/1002-00000002", "Up")})
-			bridge := strings.Fields(h.ast.expect(t, "bridge sb-"))[1]
-			h.ast.expect(t, "add "+callee)
+			h.answer(callee)
 			h.ast.expect(t, "answer c1")
-			h.ast.expect(t, "add c1")
+			if !h.ast.rang("c1") {
+				t.Error("the caller was answered before it was sent ringing")
+			}
+			h.ast.expect(t, "add "+callee+",c1")
+			bridge := h.ast.bridge(t)
 			h.ast.expectAll(t, "set c1 CHANNEL(hangup_handler_push)=switchboard-hangup-peer,s,1(PJSIP/1002-00000002)",
 				"set "+callee+" CHANNEL(hangup_handler_push)=switchboard-hangup-peer,s,1(PJSIP/1001-00000001)")
 			left, other := "c1", callee
@@ -296,8 +345,9 @@ func TestBridgeIDsAreNeverReused(t *testing.T) {
 	for range 20 {
 		h := newHarness(t)
 		callee := h.ringing()
-		h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "", "Up")})
-		bridge := strings.Fields(h.ast.expect(t, "bridge sb-"))[1]
+		h.answer(callee)
+		h.ast.expect(t, "answer c1")
+		bridge := h.ast.bridge(t)
 		if seen[bridge] {
 			t.Fatalf("bridge ID %s used twice", bridge)
 		}
@@ -344,10 +394,11 @@ func TestOwnRingTimerBacksUpAsterisk(t *testing.T) {
 	h.ast.endpoints["1003"] = ari.Endpoint{State: "online"}
 	h.placeCall("1003")
 	h.ast.expect(t, "endpoint 1003")
-	created := h.ast.expect(t, "create ")
+	created := h.ast.expect(t, "originate ")
 	callee := strings.Fields(created)[1]
-	h.ast.expect(t, "dial "+callee+" c1 5s")
-	h.ast.expect(t, "ring c1")
+	if !strings.Contains(created, " c1 5s ") {
+		t.Fatalf("originate = %q, want a 5 s timeout", created)
+	}
 	// Asterisk never reports the end of the dial: after 5 s + grace call control hangs up itself.
 	h.ast.expect(t, "hangup "+callee)
 	h.ast.expect(t, "set c1 SB_NEXT=voicemail-unavailable")
@@ -399,8 +450,10 @@ func TestCallerHangsUpWhileRinging(t *testing.T) {
 	if r := h.recordWhere(func(r ari.CallRecord) bool { return !r.EndedAt.IsZero() }); r.Outcome != ari.Cancelled || r.EndedAt.IsZero() {
 		t.Errorf("record %+v", r)
 	}
+	h.ast.expect(t, "destroy sb-") // the bridge made while it rang
 	// Later events about the call change nothing.
 	h.app.HandleEvent(&v5.ChannelDestroyed{Cause: 16, Channel: channel(callee, "", "Ringing")})
+	h.app.Wait()
 	h.ast.noMore(t)
 }
 
@@ -409,12 +462,10 @@ func TestCallerHangsUpWhileRinging(t *testing.T) {
 func TestAnswerAtTheTimeoutInstant(t *testing.T) {
 	h := newHarness(t)
 	callee := h.ringing()
-	h.ast.mu.Lock()
-	h.ast.failOn["add"] = switchboard.Errorf(switchboard.ENOTFOUND, "channel gone")
-	h.ast.mu.Unlock()
 	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "", "Up")})
-	bridge := strings.Fields(h.ast.expect(t, "bridge sb-"))[1]
-	h.ast.expect(t, "add "+callee)
+	h.ast.expect(t, "answer c1")
+	bridge := h.ast.bridge(t)
+	h.app.HandleEvent(&v5.ChannelDestroyed{Cause: 19, Channel: channel(callee, "", "Up")})
 	h.ast.expect(t, "hangup "+callee)
 	h.ast.expect(t, "set c1 SB_NEXT=voicemail-unavailable")
 	h.ast.expect(t, "continue c1")
@@ -426,11 +477,10 @@ func TestAnswerAtTheTimeoutInstant(t *testing.T) {
 func TestBothHangUpAtOnce(t *testing.T) {
 	h := newHarness(t)
 	callee := h.ringing()
-	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "", "Up")})
-	bridge := strings.Fields(h.ast.expect(t, "bridge sb-"))[1]
-	h.ast.expect(t, "add "+callee)
+	h.answer(callee)
 	h.ast.expect(t, "answer c1")
-	h.ast.expect(t, "add c1")
+	h.ast.expect(t, "add "+callee+",c1")
+	bridge := h.ast.bridge(t)
 	h.ast.expectAll(t, "set c1", "set "+callee)
 	h.app.HandleEvent(&v5.ChannelHangupRequest{Channel: channel("c1", "", "Up")})
 	h.app.HandleEvent(&v5.ChannelHangupRequest{Channel: channel(callee, "", "Up")})
@@ -451,11 +501,9 @@ func TestBothHangUpAtOnce(t *testing.T) {
 func TestAdminHangup(t *testing.T) {
 	h := newHarness(t)
 	callee := h.ringing()
-	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "", "Up")})
-	h.ast.expect(t, "bridge sb-")
-	h.ast.expect(t, "add "+callee)
+	h.answer(callee)
 	h.ast.expect(t, "answer c1")
-	h.ast.expect(t, "add c1")
+	h.ast.expect(t, "add "+callee+",c1")
 	h.ast.expectAll(t, "set c1", "set "+callee)
 	active := h.app.ActiveCalls()
 	if len(active) != 1 || active[0].Outcome != ari.Answered {

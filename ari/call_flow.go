@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -19,16 +20,19 @@ const calleeSuffix = "-callee"
 
 // call is one call driven by the App, from StasisStart of the caller to the end.
 type call struct {
-	app        *App
-	id         string
-	caller     string
-	callee     string
-	callerCh   string
-	callerName string // e.g. PJSIP/1001-0000002a
-	log        *slog.Logger
-	mailbox    *mailbox
-	cancelled  chan struct{}
-	adminOnce  sync.Once
+	app         *App
+	id          string
+	caller      string
+	callee      string
+	callerCh    string
+	callerName  string // e.g. PJSIP/1001-0000002a
+	log         *slog.Logger
+	mailbox     *mailbox
+	cancelled   chan struct{}
+	ringed      chan struct{} // closed once the caller has been sent ringing
+	bridgeMade  chan error    // the result of creating the bridge, made while ringing
+	calleeInApp bool          // the callee leg's StasisStart has arrived (call goroutine only)
+	adminOnce   sync.Once
 
 	mu         sync.Mutex // guards what snapshot reads
 	calleeCh   string
@@ -81,6 +85,15 @@ func (c *call) adminHangup() { c.adminOnce.Do(func() { close(c.cancelled) }) }
 func (c *call) run(ctx context.Context) {
 	c.set(func(*call) {})
 	c.log.Info("call started")
+	// Ringback at once, while the callee is looked up and dialled: the caller's phone rings as
+	// early as with a plain Dial(), and the 180 is certainly out before any answer.
+	c.ringed = make(chan struct{})
+	go func() {
+		defer close(c.ringed)
+		if err := c.app.Asterisk.Ring(ctx, c.callerCh); err != nil {
+			c.log.Debug("ring indication failed", "error", err)
+		}
+	}()
 	user, err := c.app.Users.User(ctx, c.callee)
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
@@ -109,6 +122,14 @@ func (c *call) run(ctx context.Context) {
 		return
 	}
 	answered, reason := c.ring(ctx, user)
+	if !answered && c.bridgeMade != nil {
+		// The bridge made while ringing is not needed; it goes once the caller is served.
+		defer func() {
+			if <-c.bridgeMade == nil {
+				c.app.Asterisk.DestroyBridge(context.WithoutCancel(ctx), c.bridge)
+			}
+		}()
+	}
 	switch {
 	case reason == "":
 		return // ended while ringing (caller hung up, admin, shutdown)
@@ -129,24 +150,23 @@ func (c *call) ring(ctx context.Context, user provisioning.User) (bool, string) 
 	c.mu.Unlock()
 	c.app.track(c, calleeCh) // before creating it: its first event may come at once
 	ast := c.app.Asterisk
-	err := ast.CreateChannel(ctx, ChannelRequest{ID: calleeCh, Endpoint: "PJSIP/" + c.callee,
-		AppArgs: "callee," + c.id, Originator: c.callerCh})
-	if err != nil {
-		c.log.Warn("create callee leg failed", "error", err)
-		return false, ReasonUnreachable
-	}
 	timeout := time.Duration(user.RingTimeout) * time.Second
-	// Dial copies the caller's identity to the callee leg (its connected line), which is what the
-	// callee's phone shows.
-	if err := ast.Dial(ctx, calleeCh, c.callerCh, timeout); err != nil {
-		c.log.Warn("dial failed", "error", err)
-		ast.Hangup(ctx, calleeCh, "normal")
+	// One request creates and dials the callee leg, with the caller's identity and the ring
+	// timeout (Asterisk hangs the leg up when it passes).
+	err := ast.Originate(ctx, OriginateRequest{ID: calleeCh, Endpoint: "PJSIP/" + c.callee,
+		AppArgs: "callee," + c.id, Originator: c.callerCh, CallerID: c.callerID(ctx), Timeout: timeout})
+	if err != nil {
+		c.log.Warn("originate callee leg failed", "error", err)
 		return false, ReasonUnreachable
 	}
+	// The bridge is made while the callee rings, off the path from answer to bridged.
+	bridge := BridgePrefix + uuid.NewString() // never reused
+	c.mu.Lock()
+	c.bridge = bridge
+	c.mu.Unlock()
+	c.bridgeMade = make(chan error, 1)
+	go func() { c.bridgeMade <- ast.CreateBridge(ctx, bridge) }()
 	c.app.Metrics.setup.Observe(time.Since(c.started).Seconds())
-	if err := ast.Ring(ctx, c.callerCh); err != nil {
-		c.log.Debug("ring indication failed", "error", err)
-	}
 	c.log.Info("ringing", "callee_channel", calleeCh, "ring_timeout", user.RingTimeout)
 	// Asterisk ends the dial at the timeout; this timer only guards against that never coming.
 	timer := time.NewTimer(timeout + c.app.RingGrace)
@@ -170,13 +190,21 @@ func (c *call) ring(ctx context.Context, user provisioning.User) (bool, string) 
 			switch e := e.(type) {
 			case *v5.StasisStart:
 				if e.Channel.ID == calleeCh {
+					// An originated leg enters the app when it is answered.
 					c.mu.Lock()
 					c.calleeName = e.Channel.Name
 					c.mu.Unlock()
+					c.calleeInApp = true
+					return true, "answered"
 				}
 			case *v5.ChannelStateChange:
-				if e.Channel.ID == calleeCh && e.Channel.State == "Up" {
-					return true, "answered"
+				if e.Channel.ID == calleeCh {
+					c.mu.Lock()
+					c.calleeName = e.Channel.Name
+					c.mu.Unlock()
+					if e.Channel.State == "Up" {
+						return true, "answered"
+					}
 				}
 			case *v5.Dial:
 				if e.Peer.ID != calleeCh {
@@ -216,43 +244,43 @@ func (c *call) callerLeftWhileRinging(ctx context.Context, calleeCh string) (boo
 	return false, ""
 }
 
-// bridgeAndWait joins both legs in a new mixing bridge and waits until either leaves, then
-// ends the other and destroys the bridge.
+// bridgeAndWait answers the caller as soon as the callee answered (the caller's 200 OK waits
+// for nothing else), then joins both legs in the call's mixing bridge, made while it rang,
+// and waits until either leaves.
 func (c *call) bridgeAndWait(ctx context.Context, user provisioning.User) {
 	ast := c.app.Asterisk
 	answeredAt := time.Now()
-	bridge := BridgePrefix + uuid.NewString() // never reused
 	c.mu.Lock()
-	calleeCh := c.calleeCh
-	c.bridge = bridge
+	calleeCh, bridge := c.calleeCh, c.bridge
 	c.mu.Unlock()
-	if err := ast.CreateBridge(ctx, bridge); err != nil {
-		c.log.Error("create bridge failed", "error", err)
-		ast.Hangup(ctx, calleeCh, "normal")
-		ast.Hangup(ctx, c.callerCh, "normal")
-		c.finish(Failed, ReasonError)
-		return
-	}
 	defer ast.DestroyBridge(context.WithoutCancel(ctx), bridge)
-	// The callee first: if it vanished at the instant it answered (the ring timeout firing at
-	// the same moment), the caller has not been answered yet and still goes to voicemail.
-	if err := ast.AddToBridge(ctx, bridge, calleeCh); err != nil {
-		c.log.Info("callee left as it answered", "error", err)
-		ast.Hangup(ctx, calleeCh, "normal")
-		c.toVoicemail(ctx, user, ReasonNoAnswer)
-		return
-	}
+	<-c.ringed // the 180 goes out before the 200
 	if err := ast.Answer(ctx, c.callerCh); err != nil {
 		c.log.Info("caller left as the callee answered", "error", err)
 		ast.Hangup(ctx, calleeCh, "normal")
 		c.finish(Cancelled, "")
 		return
 	}
-	if err := ast.AddToBridge(ctx, bridge, c.callerCh); err != nil {
-		c.log.Warn("adding the caller to the bridge failed", "error", err)
+	// The leg can be bridged only once it is in the app: its StasisStart follows the answer.
+	if !c.waitCalleeInApp(ctx, calleeCh) {
+		c.log.Info("callee left as it answered")
+		ast.Hangup(ctx, calleeCh, "normal")
+		c.toVoicemail(ctx, user, ReasonNoAnswer)
+		return
+	}
+	if err := <-c.bridgeMade; err != nil {
+		c.log.Error("create bridge failed", "error", err)
 		ast.Hangup(ctx, calleeCh, "normal")
 		ast.Hangup(ctx, c.callerCh, "normal")
 		c.finish(Failed, ReasonError)
+		return
+	}
+	if err := ast.AddToBridge(ctx, bridge, calleeCh, c.callerCh); err != nil {
+		// The callee left at the instant it answered (the ring timeout firing at the same
+		// moment): the caller, answered already, gets voicemail instead of silence.
+		c.log.Info("callee left as it answered", "error", err)
+		ast.Hangup(ctx, calleeCh, "normal")
+		c.toVoicemail(ctx, user, ReasonNoAnswer)
 		return
 	}
 	c.set(func(c *call) { c.answered, c.outcome = time.Now(), Answered })
@@ -260,6 +288,54 @@ func (c *call) bridgeAndWait(ctx context.Context, user provisioning.User) {
 	c.log.Info("bridged", "bridge", bridge, "callee_channel", calleeCh)
 	c.armDeadMansSwitch(ctx, calleeCh)
 	c.waitBridged(ctx)
+}
+
+// waitCalleeInApp waits (up to 5 s) for the callee leg's StasisStart, which follows its answer.
+// It returns false when the leg left first.
+func (c *call) waitCalleeInApp(ctx context.Context, calleeCh string) bool {
+	timeout := time.After(5 * time.Second)
+	for first := true; !c.calleeInApp; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return false
+			case <-timeout:
+				return false
+			case <-c.mailbox.ready:
+			}
+		}
+		// Events may be waiting already: the ringing step returns at the answer, leaving the
+		// rest in the mailbox.
+		for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
+			switch e := e.(type) {
+			case *v5.StasisStart:
+				if e.Channel.ID == calleeCh {
+					c.mu.Lock()
+					c.calleeName = e.Channel.Name
+					c.mu.Unlock()
+					c.calleeInApp = true
+				}
+			case *v5.ChannelDestroyed, *v5.StasisEnd, *v5.ChannelHangupRequest:
+				if eventChannel(e) == calleeCh {
+					return false
+				}
+				if eventChannel(e) == c.callerCh {
+					// The caller left too: the bridge step notices when adding it fails.
+					c.mailbox.push(e)
+					return true
+				}
+			}
+		}
+	}
+	return true
+}
+
+// callerID is what the callee's phone shows: the caller's name from the directory.
+func (c *call) callerID(ctx context.Context) string {
+	if u, err := c.app.Users.User(ctx, c.caller); err == nil {
+		return fmt.Sprintf("\"%s\" <%s>", u.Name, u.Extension)
+	}
+	return "<" + c.caller + ">"
 }
 
 // waitBridged waits until either party of a bridged call leaves, then hangs up the other and
@@ -270,18 +346,21 @@ func (c *call) waitBridged(ctx context.Context) {
 	c.mu.Lock()
 	calleeCh := c.calleeCh
 	c.mu.Unlock()
-	for {
-		select {
-		case <-ctx.Done():
-			// Shutting down: the call stays up; the hangup handlers end it later.
-			return
-		case <-c.cancelled:
-			ast.Hangup(ctx, c.callerCh, "normal")
-			ast.Hangup(ctx, calleeCh, "normal")
-			c.finish(Answered, ReasonHungUpByAdmin)
-			return
-		case <-c.mailbox.ready:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				// Shutting down: the call stays up; the hangup handlers end it later.
+				return
+			case <-c.cancelled:
+				ast.Hangup(ctx, c.callerCh, "normal")
+				ast.Hangup(ctx, calleeCh, "normal")
+				c.finish(Answered, ReasonHungUpByAdmin)
+				return
+			case <-c.mailbox.ready:
+			}
 		}
+		// Events that came while the call was being bridged are waiting already.
 		for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
 			left := ""
 			switch e := e.(type) {
@@ -336,6 +415,8 @@ func (c *call) toVoicemail(ctx context.Context, user provisioning.User, reason s
 		outcome = Missed
 	}
 	c.log.Info("to voicemail", "reason", reason, "voicemail_enabled", user.Voicemail.Enabled)
+	// Ringing is queued on the channel's Stasis control: it must run before the channel leaves.
+	<-c.ringed
 	if err := c.app.Asterisk.SetVariable(ctx, c.callerCh, "SB_NEXT", next); err != nil {
 		c.finish(Cancelled, reason)
 		return

@@ -51,6 +51,7 @@ type Client struct {
 	cfg    Config
 	base   *url.URL // http://host:port/ari
 	rest   *native.Client
+	slow   *native.Client // for module reloads, which take seconds on large configurations
 	logger *slog.Logger
 
 	connected   atomic.Bool
@@ -91,6 +92,13 @@ func NewClient(cfg Config) (*Client, error) {
 		Application:  cfg.App,
 		URL:          timeoutURL(base, cfg.RequestTimeout),
 		WebsocketURL: "ws://unused.invalid/", // the event stream is ours (events.go)
+		Username:     cfg.Username,
+		Password:     cfg.Password,
+	})
+	c.slow = native.New(&native.Options{
+		Application:  cfg.App,
+		URL:          timeoutURL(base, max(cfg.RequestTimeout, 2*time.Minute)),
+		WebsocketURL: "ws://unused.invalid/",
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})

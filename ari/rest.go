@@ -30,14 +30,15 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-// ReloadModule reloads one module (PUT /asterisk/modules/{name}). Asterisk answers 409 while
-// a reload of the same module is still running; the reload is retried for up to ten seconds.
+// ReloadModule reloads one module (PUT /asterisk/modules/{name}), waiting up to two minutes:
+// a reload of tens of thousands of users takes seconds. Asterisk answers 409 while another
+// reload is still running; the reload is retried for up to ten seconds.
 func (c *Client) ReloadModule(ctx context.Context, module string) error {
 	backoff := 50 * time.Millisecond
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := do0(ctx, "reload "+module, func() error {
-			return c.rest.Asterisk().Modules().Reload(v5.NewKey(v5.ModuleKey, pathID(module)))
+			return c.slow.Asterisk().Modules().Reload(v5.NewKey(v5.ModuleKey, pathID(module)))
 		})
 		if switchboard.ErrorCode(err) != switchboard.ECONFLICT || time.Now().After(deadline) {
 			return err

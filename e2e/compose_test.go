@@ -166,6 +166,7 @@ type composeStack struct {
 	envFile  string
 	logDir   string
 	sipPort  int
+	apiPort  int
 	rtpStart int
 	rtpEnd   int
 	apiURL   string
@@ -199,21 +200,22 @@ func newComposeStack(t *testing.T) *composeStack {
 		c.command, c.v1 = []string{"docker-compose"}, true
 	}
 	t.Logf("Docker engine %s, %s, project %s", bytes.TrimSpace(out), strings.Join(c.command, " "), c.project)
+	lockComposeTests(t)
 	sweepStaleComposeProjects(t)
 
 	c.sipPort = testbed.FreePort(t)
 	c.rtpStart, c.rtpEnd = freeRTPRange(t, 40)
-	apiPort := testbed.FreePort(t)
-	c.apiURL = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+	c.apiPort = testbed.FreePort(t)
+	c.apiURL = fmt.Sprintf("http://127.0.0.1:%d", c.apiPort)
 	token := randomHex(t, 32)
 	c.api = &api.Client{BaseURL: c.apiURL, Token: token, HTTP: &http.Client{Timeout: 30 * time.Second}}
 
 	// What a site writes into .env, with everything published on loopback only. The phones of
 	// this test run on this host and reach the stack through docker-proxy, so Asterisk sees
-	// them coming from the compose network's gateway. They are told to use 127.0.0.1
-	// (EXTERNAL_ADDRESS) exactly like LAN phones are told to use the host's LAN address, and
-	// no network counts as local, so that every SIP header and SDP body they get carries the
-	// published address and ports: the path a phone on the LAN takes.
+	// them coming from the compose network's gateway, which the default LOCAL_NET leaves out.
+	// EXTERNAL_ADDRESS is 127.0.0.1, the address they reach the host at, as it is the host's
+	// LAN address for LAN phones: every SIP header and SDP body they get carries the published
+	// address and ports, so signalling and audio take the path a phone on the LAN takes.
 	settings := [][2]string{
 		{"SWITCHBOARD_ADMIN_TOKEN", token},
 		{"POSTGRES_PASSWORD", randomHex(t, 24)},
@@ -222,13 +224,13 @@ func newComposeStack(t *testing.T) *composeStack {
 		{"POSTGRES_DB", "switchboard"},
 		{"ARI_USERNAME", "switchboard"},
 		{"SWITCHBOARD_VERSION", composeImageTag},
-		{"SWITCHBOARD_API_PUBLISH", fmt.Sprintf("127.0.0.1:%d", apiPort)},
+		{"SWITCHBOARD_API_PUBLISH", fmt.Sprintf("127.0.0.1:%d", c.apiPort)},
 		{"SIP_PUBLISH_ADDRESS", "127.0.0.1"},
 		{"SIP_PORT", strconv.Itoa(c.sipPort)},
 		{"RTP_START", strconv.Itoa(c.rtpStart)},
 		{"RTP_END", strconv.Itoa(c.rtpEnd)},
 		{"EXTERNAL_ADDRESS", "127.0.0.1"},
-		{"LOCAL_NET", "127.0.0.0/8"},
+		{"LOCAL_NET", ""},
 	}
 	if proxy := os.Getenv("GOPROXY"); proxy != "" {
 		settings = append(settings, [2]string{"GOPROXY", proxy})
@@ -297,8 +299,9 @@ func (c *composeStack) seedImages(t *testing.T) {
 }
 
 // build builds the stack's two images. Docker's build cache makes it quick when nothing
-// changed; the image a rebuild replaces is removed so that repeated runs do not pile up
-// untagged images.
+// changed. What a rebuild replaces is removed, so that runs on changed sources do not pile up
+// untagged images: the previous images, and the previous Go build stage (the Dockerfile
+// labels it) once a new one exists; the module download layer they share stays.
 func (c *composeStack) build(t *testing.T) {
 	t.Helper()
 	images := []string{"switchboard/asterisk:" + composeImageTag, "switchboard/switchboard:" + composeImageTag}
@@ -306,18 +309,31 @@ func (c *composeStack) build(t *testing.T) {
 	for _, image := range images {
 		before[image] = imageID(image)
 	}
+	stagesBefore := buildStages()
 	start := time.Now()
 	args := []string{"build"}
 	if c.v1 {
 		args = append(args, "--parallel")
 	}
 	c.composeLogged(t, 20*time.Minute, "build", args...)
+	t.Logf("images built in %v", time.Since(start).Round(100*time.Millisecond))
 	for _, image := range images {
 		if old, now := before[image], imageID(image); old != "" && old != now {
 			exec.Command("docker", "image", "rm", old).Run() // in use elsewhere: kept, harmless
 		}
 	}
-	t.Logf("images built in %v", time.Since(start).Round(100*time.Millisecond))
+	if stages := buildStages(); len(stages) > len(stagesBefore) {
+		for _, id := range stagesBefore {
+			exec.Command("docker", "image", "rm", id).Run()
+		}
+	}
+}
+
+// buildStages lists the untagged images that end the root Dockerfile's Go build stage.
+func buildStages() []string {
+	out, _ := exec.Command("docker", "images", "--quiet", "--no-trunc", "--filter", "dangling=true",
+		"--filter", "label=org.switchboard.stage=build").Output()
+	return strings.Fields(string(out))
 }
 
 // up starts the stack (`up -d`) and waits until every service is healthy; it returns the time
@@ -389,6 +405,13 @@ func (c *composeStack) down(t *testing.T) {
 	for _, port := range []int{c.sipPort, c.rtpStart, c.rtpEnd} {
 		if !udpPortFree(port) {
 			t.Errorf("port %d/udp still taken after `down -v`", port)
+		}
+	}
+	for _, port := range []int{c.sipPort, c.apiPort} {
+		if l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(port)); err != nil {
+			t.Errorf("port %d/tcp still taken after `down -v`: %v", port, err)
+		} else {
+			l.Close()
 		}
 	}
 	c.removed = true
@@ -480,7 +503,15 @@ type composeAnswerer struct {
 // presence API shows the phone online.
 func (c *composeStack) startAnswering(t *testing.T, ext, password string, opts softphone.AnswerOptions) *composeAnswerer {
 	t.Helper()
-	p := c.openPhone(t, ext, password)
+	registered := make(chan struct{}, 1)
+	p := c.openPhone(t, ext, password, func(e softphone.Event) {
+		if e.Kind == softphone.EventRegistered {
+			select {
+			case registered <- struct{}{}:
+			default:
+			}
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &composeAnswerer{ext: ext, cancel: cancel, done: make(chan struct{})}
 	go func() {
@@ -488,8 +519,40 @@ func (c *composeStack) startAnswering(t *testing.T, ext, password string, opts s
 		a.reports, a.err = p.Answer(ctx, opts)
 	}()
 	t.Cleanup(func() { cancel(); <-a.done })
+	// Presence alone could be the SIPp registration this phone replaces.
+	select {
+	case <-registered:
+	case <-a.done:
+		t.Fatalf("phone %s stopped before registering: %v", ext, a.err)
+	case <-time.After(30 * time.Second):
+		t.Fatalf("phone %s did not register within 30s", ext)
+	}
+	c.waitReachable(t, ext)
 	c.waitPresence(t, ext, "online")
 	return a
+}
+
+// waitReachable waits until Asterisk has qualified ext's one contact: its OPTIONS request
+// reached the phone at the address Asterisk learnt (docker-proxy's, rewritten from the
+// phone's loopback Contact) and the answer came back.
+func (c *composeStack) waitReachable(t *testing.T, ext string) {
+	t.Helper()
+	eventually(t, 30*time.Second, ext+"'s contact qualified by Asterisk", func() error {
+		out, err := c.composeErr(t, time.Minute, "exec", "-T", "asterisk", "asterisk", "-rx", "pjsip show aor "+ext)
+		if err != nil {
+			return err
+		}
+		var contacts []string
+		for _, line := range strings.Split(out, "\n") {
+			if f := strings.Fields(line); len(f) >= 4 && f[0] == "Contact:" && strings.HasPrefix(f[1], ext+"/sip:") {
+				contacts = append(contacts, strings.Join(f[1:], " "))
+			}
+		}
+		if len(contacts) != 1 || !strings.Contains(contacts[0], " Avail ") {
+			return fmt.Errorf("contacts %q", contacts)
+		}
+		return nil
+	})
 }
 
 // wait returns the report of the one call the answerer took; the phone unregisters.
@@ -508,9 +571,9 @@ func (a *composeAnswerer) wait(t *testing.T) *softphone.Report {
 	return a.reports[0]
 }
 
-func (c *composeStack) openPhone(t *testing.T, ext, password string) *softphone.Phone {
+func (c *composeStack) openPhone(t *testing.T, ext, password string, onEvent func(softphone.Event)) *softphone.Phone {
 	t.Helper()
-	p, err := softphone.Open(context.Background(), softphone.Options{Server: c.sipServer(), Username: ext, Password: password})
+	p, err := softphone.Open(context.Background(), softphone.Options{Server: c.sipServer(), Username: ext, Password: password, OnEvent: onEvent})
 	if err != nil {
 		t.Fatalf("open softphone %s: %v", ext, err)
 	}
@@ -521,7 +584,7 @@ func (c *composeStack) openPhone(t *testing.T, ext, password string) *softphone.
 // call places a call from a new softphone and returns its report.
 func (c *composeStack) call(t *testing.T, from, password, to string, opts softphone.CallOptions) *softphone.Report {
 	t.Helper()
-	p := c.openPhone(t, from, password)
+	p := c.openPhone(t, from, password, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	r, err := p.Call(ctx, to, opts)
@@ -679,6 +742,36 @@ func (c *composeStack) logs(t *testing.T) string {
 	defer cancel()
 	out, _ := c.composeCmd(ctx, "logs", "--no-color", "--tail", "60").CombinedOutput()
 	return string(out)
+}
+
+// lockComposeTests makes concurrent runs of this test on one machine (two checkouts, two
+// developers) take turns until the test ends: they build and run the same image tags, which
+// one run must not rebuild or remove under the other. The kernel drops the lock when the
+// process dies.
+func lockComposeTests(t *testing.T) {
+	t.Helper()
+	path := filepath.Join(os.TempDir(), "switchboard-compose-test.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
+	if err != nil {
+		t.Fatalf("compose test lock: %v", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Logf("another compose test run holds %s; waiting for it", path)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() { done <- syscall.Flock(int(f.Fd()), syscall.LOCK_EX) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("compose test lock: %v", err)
+			}
+		case <-time.After(20 * time.Minute):
+			f.Close()
+			t.Fatalf("another compose test run held %s for 20 minutes", path)
+		}
+		t.Logf("waited %v for the other compose test run", time.Since(start).Round(time.Second))
+	}
+	t.Cleanup(func() { f.Close() }) // registered before the teardown, so it runs after it
 }
 
 // sweepStaleComposeProjects removes the projects of earlier runs of this test whose process is

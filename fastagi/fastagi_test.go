@@ -47,7 +47,9 @@ func (c *calls) CallByChannel(_ context.Context, ch string) (ari.CallRecord, err
 	}
 	return ari.CallRecord{}, switchboard.Errorf(switchboard.ENOTFOUND, "none")
 }
-func (c *calls) Calls(context.Context, ari.CallFilter) (ari.CallPage, error) { return ari.CallPage{}, nil }
+func (c *calls) Calls(context.Context, ari.CallFilter) (ari.CallPage, error) {
+	return ari.CallPage{}, nil
+}
 
 // session plays Asterisk's side of one FastAGI session and returns the commands it received.
 func session(t *testing.T, addr, script, channel string, args ...string) []string {

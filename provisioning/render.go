@@ -83,7 +83,8 @@ func RenderPJSIP(users []User) []byte {
 }
 
 // RenderDialplan renders the globals and one line per extension into the skeleton's
-// [switchboard-extensions] context, plus a hint so that phones can watch each other (BLF).
+// [switchboard-extensions] context. No hints (BLF) are generated: Asterisk re-registers every
+// hint on each dialplan reload, which takes minutes at 10,000 users.
 func RenderDialplan(users []User, g DialplanGlobals) []byte {
 	var b bytes.Buffer
 	b.WriteString(generatedHeader)
@@ -94,7 +95,6 @@ func RenderDialplan(users []User, g DialplanGlobals) []byte {
 		if u.Voicemail.Enabled {
 			vm = 1
 		}
-		fmt.Fprintf(&b, "exten => %s,hint,PJSIP/%s\n", u.Extension, u.Extension)
 		fmt.Fprintf(&b, "exten => %s,1,Gosub(switchboard-call,s,1(%s,%d,%d))\n", u.Extension, u.Extension, u.RingTimeout, vm)
 	}
 	return b.Bytes()

@@ -168,7 +168,6 @@ func expectedSections(file string, u provisioning.User) []confSection {
 			vm = "1"
 		}
 		return []confSection{{Vars: []confVar{
-			{"exten", e + ",hint,PJSIP/" + e},
 			{"exten", e + ",1,Gosub(switchboard-call,s,1(" + e + "," + strconv.Itoa(u.RingTimeout) + "," + vm + "))"}}}}
 	case provisioning.VoicemailFile:
 		if !u.Voicemail.Enabled {

@@ -191,6 +191,8 @@ func healthcheck(ctx context.Context) error {
 // applyMetrics exports what the configuration applier does.
 type applyMetrics struct {
 	duration prometheus.Histogram
+	last     prometheus.Gauge
+	passes   prometheus.Counter
 	reloads  *prometheus.CounterVec
 	failures prometheus.Counter
 }
@@ -199,12 +201,16 @@ func newApplyMetrics(r *prometheus.Registry) *applyMetrics {
 	m := &applyMetrics{
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_config_apply_duration_seconds",
 			Help: "Render, write and reload time of one configuration pass.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		last: prometheus.NewGauge(prometheus.GaugeOpts{Name: "switchboard_config_apply_last_seconds",
+			Help: "Duration of the last successful configuration pass (render, write, reload)."}),
+		passes: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_config_applies_total",
+			Help: "Successful configuration passes."}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_asterisk_reloads_total",
 			Help: "Asterisk module reloads by module."}, []string{"module"}),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_config_apply_failures_total",
 			Help: "Configuration passes that failed (database or Asterisk unreachable)."}),
 	}
-	r.MustRegister(m.duration, m.reloads, m.failures)
+	r.MustRegister(m.duration, m.last, m.passes, m.reloads, m.failures)
 	return m
 }
 
@@ -215,5 +221,8 @@ func (m *applyMetrics) observe(d time.Duration, reloaded []string, err error) {
 	}
 	if err != nil {
 		m.failures.Inc()
+		return
 	}
+	m.passes.Inc()
+	m.last.Set(d.Seconds())
 }

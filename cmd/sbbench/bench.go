@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard/api"
+	"github.com/switchboard-pbx/switchboard/softphone"
+)
+
+//go:embed sipp/*.xml
+var scenarios embed.FS
+
+// bench holds what every phase needs: the stack, its processes and the users it created.
+type bench struct {
+	api       *api.Client
+	apiURL    string
+	sipServer string
+	cli       string // the Asterisk CLI wrapper of the stack
+	etcDir    string // the stack Asterisk's etc directory
+	dir       string // scratch directory
+	created   []string
+}
+
+func newBench() (*bench, error) {
+	get := func(name string) (string, error) {
+		v := os.Getenv(name)
+		if v == "" {
+			return "", fmt.Errorf("%s is not set: run eval \"$(scripts/stack up)\" first", name)
+		}
+		return v, nil
+	}
+	var b bench
+	var err error
+	if b.apiURL, err = get("API_URL"); err != nil {
+		return nil, err
+	}
+	token, err := get("API_TOKEN")
+	if err != nil {
+		return nil, err
+	}
+	host, err := get("SIP_HOST")
+	if err != nil {
+		return nil, err
+	}
+	port, err := get("SIP_PORT")
+	if err != nil {
+		return nil, err
+	}
+	if b.cli, err = get("ASTERISK_CLI"); err != nil {
+		return nil, err
+	}
+	b.sipServer = host + ":" + port
+	b.etcDir = filepath.Join(filepath.Dir(b.cli), "etc")
+	b.api = &api.Client{BaseURL: b.apiURL, Token: token, HTTP: &http.Client{Timeout: 60 * time.Second}}
+	if b.dir, err = os.MkdirTemp("", "sbbench-"); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// cleanup deletes the users the bench created and the site dialplan it wrote.
+func (b *bench) cleanup() {
+	ctx := context.Background()
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, ext := range b.created {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			b.api.DeleteUser(ctx, ext)
+		})
+	}
+	wg.Wait()
+	os.Remove(filepath.Join(b.etcDir, "extensions_local.conf"))
+	b.asterisk("module reload pbx_config.so")
+	os.RemoveAll(b.dir)
+}
+
+func (b *bench) asterisk(command string) (string, error) {
+	out, err := exec.Command(b.cli, command).CombinedOutput()
+	return string(out), err
+}
+
+// createUsers creates extensions from first to first+n-1 with password "bench-password-<ext>",
+// concurrency at a time, and returns how long it took.
+func (b *bench) createUsers(ctx context.Context, first, n, concurrency int) (time.Duration, error) {
+	start := time.Now()
+	sem := make(chan struct{}, concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i := range n {
+		ext := strconv.Itoa(first + i)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			_, err := b.api.CreateUser(ctx, api.CreateUserRequest{Extension: ext, Name: "Bench " + ext, Password: password(ext)})
+			mu.Lock()
+			defer mu.Unlock()
+			var se *api.StatusError
+			switch {
+			case err == nil, errors.As(err, &se) && se.Status == http.StatusConflict:
+				b.created = append(b.created, ext)
+			case firstErr == nil:
+				firstErr = fmt.Errorf("create %s: %w", ext, err)
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start), firstErr
+}
+
+func password(ext string) string { return "bench-password-" + ext }
+
+// waitEndpoints waits until Asterisk has loaded the endpoint of ext.
+func (b *bench) waitEndpoint(ctx context.Context, ext string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := b.asterisk("pjsip show endpoint " + ext)
+		if strings.Contains(out, "Endpoint:  "+ext) {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("endpoint %s never loaded", ext)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// answerers registers softphones for exts that answer every call at once, playing a tone; they
+// stop when ctx ends. It returns once Asterisk sees them all reachable, with a function that
+// collects their call reports.
+func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (func() []*softphone.Report, error) {
+	var mu sync.Mutex
+	var reports []*softphone.Report
+	var wg sync.WaitGroup
+	for _, ext := range exts {
+		p, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext)})
+		if err != nil {
+			return nil, err
+		}
+		wg.Go(func() {
+			defer p.Close()
+			r, err := p.Answer(ctx, softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Tone: tone}})
+			if err != nil && ctx.Err() == nil {
+				slog.Warn("answerer stopped", "ext", ext, "error", err)
+			}
+			mu.Lock()
+			reports = append(reports, r...)
+			mu.Unlock()
+		})
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, _ := b.asterisk("pjsip show contacts")
+		n := 0
+		for _, ext := range exts {
+			if strings.Contains(out, "Contact:  "+ext+"/") {
+				n++
+			}
+		}
+		if n == len(exts) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("only %d of %d callees registered", n, len(exts))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return func() []*softphone.Report {
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return reports
+	}, nil
+}
+
+// siteDialplan writes the plain-Dial() comparison path: 9 + extension dials the phone directly,
+// without the control plane, in the same Asterisk.
+func (b *bench) siteDialplan() error {
+	conf := "; Written by sbbench: the plain Dial() path it compares call control with.\n" +
+		"[switchboard-local]\nexten => _9XXXX,1,Dial(PJSIP/${EXTEN:1},20)\n same => n,Hangup()\n" +
+		"exten => _9XXXXXX,1,Dial(PJSIP/${EXTEN:1},20)\n same => n,Hangup()\n"
+	if err := os.WriteFile(filepath.Join(b.etcDir, "extensions_local.conf"), []byte(conf), 0o644); err != nil {
+		return err
+	}
+	_, err := b.asterisk("module reload pbx_config.so")
+	return err
+}
+
+// sipp runs the benchmark caller with a template and extra arguments, returning its rtt file
+// and output.
+type sippRun struct {
+	Dir    string
+	Output string
+	Exit   int
+}
+
+func (b *bench) runSIPp(ctx context.Context, name string, template map[string]string, calls []string, args ...string) (sippRun, error) {
+	dir, err := os.MkdirTemp(b.dir, name+"-")
+	if err != nil {
+		return sippRun{}, err
+	}
+	sc, _ := scenarios.ReadFile("sipp/bench-call.xml")
+	for k, v := range template {
+		sc = bytes.ReplaceAll(sc, []byte("{{"+k+"}}"), []byte(v))
+	}
+	csv := "SEQUENTIAL\n" + strings.Join(calls, "\n") + "\n"
+	os.WriteFile(filepath.Join(dir, "bench-call.xml"), sc, 0o644)
+	os.WriteFile(filepath.Join(dir, "calls.csv"), []byte(csv), 0o644)
+	base := []string{"-sf", "bench-call.xml", "-inf", "calls.csv", "-i", "127.0.0.1", "-mi", "127.0.0.1",
+		"-p", "0", "-nostdin", "-au", callerExt, "-ap", password(callerExt), "-key", "caller", callerExt,
+		"-trace_err", "-error_file", "errors.log", "-max_socket", "4096"}
+	cmd := exec.CommandContext(ctx, "sipp", append(append(base, args...), b.sipServer)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	run := sippRun{Dir: dir, Output: string(out)}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		run.Exit = ee.ExitCode()
+	} else if err != nil {
+		return run, err
+	}
+	return run, nil
+}
+
+// callerExt is the account every SIPp caller authenticates as.
+const callerExt = "5000"
+
+// Percentiles of durations.
+type Percentiles struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	Max float64 `json:"max_ms"`
+}
+
+func percentiles(ms []float64) Percentiles {
+	if len(ms) == 0 {
+		return Percentiles{}
+	}
+	s := append([]float64(nil), ms...)
+	sort.Float64s(s)
+	at := func(q float64) float64 {
+		i := int(q*float64(len(s))+0.5) - 1
+		return s[max(0, min(i, len(s)-1))]
+	}
+	return Percentiles{N: len(s), P50: at(.50), P95: at(.95), P99: at(.99), Max: s[len(s)-1]}
+}
+
+// proc reads CPU time and RSS of the stack's processes.
+type proc struct{ pid int }
+
+func findProc(pattern string) proc {
+	out, _ := exec.Command("pgrep", "-f", pattern).Output()
+	for _, f := range strings.Fields(string(out)) {
+		pid, _ := strconv.Atoi(f)
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
+			comm := strings.TrimSpace(string(b))
+			if comm == "asterisk" || comm == "switchboard" {
+				return proc{pid}
+			}
+		}
+	}
+	return proc{}
+}
+
+func asteriskProc() proc    { return findProc("asterisk -f -C /srv/switchboard/stack/") }
+func switchboardProc() proc { return findProc("switchboard serve") }
+
+// cpu returns user+system CPU time.
+func (p proc) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
+}
+
+// rssMB returns the resident set size in MiB.
+func (p proc) rssMB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimPrefix(line, "VmRSS:"), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// cpuMeter measures the CPU share of a process over an interval, in percent of one core.
+type cpuMeter struct {
+	p     proc
+	t0    time.Time
+	used0 time.Duration
+}
+
+func meter(p proc) cpuMeter { return cpuMeter{p: p, t0: time.Now(), used0: p.cpu()} }
+
+func (m cpuMeter) percent() float64 {
+	return 100 * float64(m.p.cpu()-m.used0) / float64(time.Since(m.t0))
+}
+
+// freeUDPPort returns a UDP port free at the time of the call.
+func freeUDPPort() int {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard/media"
+)
+
+// RateResult is the highest call rate each path sustains without a failed call.
+type RateResult struct {
+	Method   string     `json:"method"`
+	Steps    []RateStep `json:"steps"`
+	MaxARI   int        `json:"max_cps_ari"`
+	MaxDial  int        `json:"max_cps_dial"`
+	Ratio    float64    `json:"ratio"`
+	Seconds  int        `json:"seconds_per_step"`
+	CallTime float64    `json:"call_seconds"`
+}
+
+// RateStep is one path at one rate.
+type RateStep struct {
+	Path           string  `json:"path"`
+	CPS            int     `json:"cps"`
+	Calls          int     `json:"calls"`
+	Failed         int     `json:"failed"`
+	AsteriskCPU    float64 `json:"asterisk_cpu_percent"`
+	SwitchboardCPU float64 `json:"switchboard_cpu_percent"`
+}
+
+const rateCallees = 250
+
+func (b *bench) callRate(ctx context.Context, steps []int, d time.Duration) (*RateResult, error) {
+	if _, err := b.createUsers(ctx, 5000, 1, 1); err != nil {
+		return nil, err
+	}
+	if _, err := b.createUsers(ctx, 5101, rateCallees, 16); err != nil {
+		return nil, err
+	}
+	var callees []string
+	for i := range rateCallees {
+		callees = append(callees, strconv.Itoa(5101+i))
+	}
+	if err := b.waitEndpoint(ctx, callees[len(callees)-1]); err != nil {
+		return nil, err
+	}
+	if err := b.siteDialplan(); err != nil {
+		return nil, err
+	}
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	if _, err := b.answerers(actx, callees, 2000); err != nil {
+		return nil, err
+	}
+	tone := filepath.Join(b.dir, "tone.wav")
+	if err := writeULawTone(tone, 1000, 30); err != nil {
+		return nil, err
+	}
+	res := &RateResult{Seconds: int(d.Seconds()), CallTime: 2,
+		Method: fmt.Sprintf("SIPp caller at a fixed rate for %v per step, 2 s calls streaming a G.711 tone "+
+			"(media relayed by Asterisk), %d softphone callees answering at once and sending a tone back; "+
+			"a step passes with zero failed calls; paths tried one after the other at each rate", d, rateCallees)}
+	failed := map[string]bool{}
+	for _, cps := range steps {
+		for _, path := range []string{"ari", "dial"} {
+			if failed[path] {
+				continue
+			}
+			st, err := b.rateStep(ctx, path, cps, d, callees, tone)
+			if err != nil {
+				return nil, err
+			}
+			res.Steps = append(res.Steps, st)
+			if st.Failed > 0 {
+				failed[path] = true
+				continue
+			}
+			if path == "ari" {
+				res.MaxARI = cps
+			} else {
+				res.MaxDial = cps
+			}
+		}
+		if failed["ari"] && failed["dial"] {
+			break
+		}
+	}
+	if res.MaxDial > 0 {
+		res.Ratio = float64(res.MaxARI) / float64(res.MaxDial)
+	}
+	return res, nil
+}
+
+var failedCalls = regexp.MustCompile(`Failed call\s+\|\s+\d+\s+\|\s+(\d+)`)
+var createdCalls = regexp.MustCompile(`Outgoing calls created\s+\|\s+\d+\s+\|\s+(\d+)`)
+
+func (b *bench) rateStep(ctx context.Context, path string, cps int, d time.Duration, callees []string, tone string) (RateStep, error) {
+	total := cps * int(d.Seconds())
+	calls := make([]string, total)
+	for i := range calls {
+		calls[i] = callees[i%len(callees)]
+		if path == "dial" {
+			calls[i] = "9" + calls[i]
+		}
+	}
+	ast, sb := meter(asteriskProc()), meter(switchboardProc())
+	run, err := b.runSIPp(ctx, "rate-"+path, map[string]string{
+		"media": `<nop><action><exec rtp_stream="` + tone + `,-1,0" /></action></nop>`, "hold": "2000"},
+		calls, "-m", strconv.Itoa(total), "-r", strconv.Itoa(cps), "-l", strconv.Itoa(cps*6), "-timeout", "200s")
+	if err != nil {
+		return RateStep{}, err
+	}
+	st := RateStep{Path: path, CPS: cps, AsteriskCPU: ast.percent(), SwitchboardCPU: sb.percent()}
+	if m := createdCalls.FindStringSubmatch(run.Output); m != nil {
+		st.Calls, _ = strconv.Atoi(m[1])
+	}
+	if m := failedCalls.FindStringSubmatch(run.Output); m != nil {
+		st.Failed, _ = strconv.Atoi(m[1])
+	} else if run.Exit != 0 {
+		st.Failed = total
+	}
+	slog.Info("rate step", "path", path, "cps", cps, "calls", st.Calls, "failed", st.Failed, "asterisk_cpu", st.AsteriskCPU)
+	b.waitIdle(ctx)
+	return st, nil
+}
+
+// waitIdle waits until Asterisk has no channels left, so that steps do not overlap.
+func (b *bench) waitIdle(ctx context.Context) {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		out, _ := b.asterisk("core show channels count")
+		if strings.Contains(out, "\n0 active channels") || strings.HasPrefix(out, "0 active channels") {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// writeULawTone writes seconds of a tone as a G.711 u-law WAV (what SIPp streams).
+func writeULawTone(path string, hz float64, seconds int) error {
+	pcm := media.Tone(hz, -12, media.SampleRate, seconds*media.SampleRate)
+	data := media.PCMU.Encode(nil, pcm)
+	le32 := func(v int) []byte { return []byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)} }
+	le16 := func(v int) []byte { return []byte{byte(v), byte(v >> 8)} }
+	var w []byte
+	w = append(w, "RIFF"...)
+	w = append(w, le32(36+len(data))...)
+	w = append(w, "WAVEfmt "...)
+	w = append(w, le32(16)...)
+	w = append(w, le16(7)...)
+	w = append(w, le16(1)...)
+	w = append(w, le32(media.SampleRate)...)
+	w = append(w, le32(media.SampleRate)...)
+	w = append(w, le16(1)...)
+	w = append(w, le16(8)...)
+	w = append(w, "data"...)
+	w = append(w, le32(len(data))...)
+	return os.WriteFile(path, append(w, data...), 0o644)
+}
+
+func (r *RateResult) markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Call rate\n\n%s.\n\n| path | calls/s | calls | failed | Asterisk CPU | switchboard CPU |\n|---|---|---|---|---|---|\n", r.Method)
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f %% | %.1f %% |\n", s.Path, s.CPS, s.Calls, s.Failed, s.AsteriskCPU, s.SwitchboardCPU)
+	}
+	fmt.Fprintf(&b, "\nHighest rate sustained for %d s with zero failed calls: ARI %d calls/s, plain Dial() %d calls/s; "+
+		"ARI/Dial %.2f (target ≥ 0.90: %s). CPU is the share of one core.\n\n", r.Seconds, r.MaxARI, r.MaxDial, r.Ratio, check(r.Ratio >= 0.9))
+	return b.String()
+}

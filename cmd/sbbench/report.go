@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Date         string              `json:"date"`
+	Machine      string              `json:"machine"`
+	Command      string              `json:"command"`
+	Setup        *SetupResult        `json:"setup,omitempty"`
+	Rate         *RateResult         `json:"rate,omitempty"`
+	Concurrency  *ConcurrencyResult  `json:"concurrency,omitempty"`
+	Provisioning *ProvisioningResult `json:"provisioning,omitempty"`
+}
+
+func ms(v float64) string { return fmt.Sprintf("%.2f ms", v) }
+
+func check(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+// Markdown renders the report for docs/benchmarks.md.
+func (r *Report) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Switchboard benchmarks\n\nMeasured %s on %s with the native stack "+
+		"(scripts/stack: Asterisk 22, PostgreSQL 15 and switchboard serve on one machine, "+
+		"load generators on the same cores).\n\nCommand: `%s`\n\n", r.Date, r.Machine, r.Command)
+	if s := r.Setup; s != nil {
+		fmt.Fprintf(&b, "## Call setup overhead: call control (ARI) vs plain Dial()\n\n%s.\n\n", s.Method)
+		b.WriteString("| | p50 | p95 | p99 | max |\n|---|---|---|---|---|\n")
+		for _, row := range []struct {
+			name string
+			p    Percentiles
+		}{{"ARI: INVITE→180", s.ARIRinging}, {"Dial(): INVITE→180", s.DialRing},
+			{"ARI: INVITE→200", s.ARIAnswer}, {"Dial(): INVITE→200", s.DialAnswer}} {
+			fmt.Fprintf(&b, "| %s (n=%d) | %s | %s | %s | %s |\n", row.name, row.p.N, ms(row.p.P50), ms(row.p.P95), ms(row.p.P99), ms(row.p.Max))
+		}
+		fmt.Fprintf(&b, "\nRatio ARI/Dial: INVITE→180 p50 %.2f, p99 %.2f; INVITE→200 p50 %.2f (target ≤ 1.10: %s), p99 %.2f (target ≤ 1.25: %s).\n\n",
+			s.Ratio180.P50, s.Ratio180.P99, s.Ratio200.P50, check(s.Ratio200.P50 <= 1.10), s.Ratio200.P99, check(s.Ratio200.P99 <= 1.25))
+	}
+	if s := r.Rate; s != nil {
+		b.WriteString(s.markdown())
+	}
+	if s := r.Concurrency; s != nil {
+		b.WriteString(s.markdown())
+	}
+	if s := r.Provisioning; s != nil {
+		b.WriteString(s.markdown())
+	}
+	return b.String()
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SetupResult compares call setup through call control (ARI) with a plain Dial() in the same
+// Asterisk: INVITE→180 and INVITE→200 at the caller (SIPp), with an auto-answering callee
+// (softphone), the two paths alternated call by call.
+type SetupResult struct {
+	Method     string      `json:"method"`
+	ARIRinging Percentiles `json:"ari_invite_to_180"`
+	ARIAnswer  Percentiles `json:"ari_invite_to_200"`
+	DialRing   Percentiles `json:"dial_invite_to_180"`
+	DialAnswer Percentiles `json:"dial_invite_to_200"`
+	Ratio180   Ratio       `json:"ratio_180"`
+	Ratio200   Ratio       `json:"ratio_200"`
+}
+
+// Ratio is ARI over plain Dial at p50 and p99.
+type Ratio struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+}
+
+func ratio(a, d Percentiles) Ratio {
+	if d.P50 == 0 || d.P99 == 0 {
+		return Ratio{}
+	}
+	return Ratio{P50: a.P50 / d.P50, P99: a.P99 / d.P99}
+}
+
+const setupCallees = 10
+
+func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, error) {
+	if _, err := b.createUsers(ctx, 5000, 1+setupCallees, 8); err != nil {
+		return nil, err
+	}
+	var callees []string
+	for i := 1; i <= setupCallees; i++ {
+		callees = append(callees, strconv.Itoa(5000+i))
+	}
+	if err := b.waitEndpoint(ctx, callees[len(callees)-1]); err != nil {
+		return nil, err
+	}
+	if err := b.siteDialplan(); err != nil {
+		return nil, err
+	}
+	actx, stop := context.WithCancel(ctx)
+	defer stop()
+	if _, err := b.answerers(actx, callees, 0); err != nil {
+		return nil, err
+	}
+	// Calls alternate ARI / plain and rotate over the callees; one call at a time (-l 1), so
+	// that no callee is ever busy and the numbers are the PBX's, not a queue's.
+	const warmup = 20
+	var calls []string
+	for i := range warmup/2 + perPath {
+		callee := callees[i%len(callees)]
+		calls = append(calls, callee, "9"+callee)
+	}
+	run, err := b.runSIPp(ctx, "setup", map[string]string{"media": "", "hold": "0"}, calls,
+		"-m", strconv.Itoa(len(calls)), "-l", "1", "-r", "1000", "-trace_msg", "-message_file", "messages.log")
+	if err != nil {
+		return nil, err
+	}
+	if run.Exit != 0 {
+		return nil, fmt.Errorf("SIPp failed (exit %d): %s", run.Exit, tailLines(run.Output, 15))
+	}
+	rtts, err := readMessageTimes(filepath.Join(run.Dir, "messages.log"))
+	if err != nil {
+		return nil, err
+	}
+	if len(rtts) != len(calls) {
+		return nil, fmt.Errorf("%d calls measured, %d placed", len(rtts), len(calls))
+	}
+	var aRing, aAns, dRing, dAns []float64
+	for i, r := range rtts[warmup:] {
+		if i%2 == 0 {
+			aRing, aAns = append(aRing, r[0]), append(aAns, r[1])
+		} else {
+			dRing, dAns = append(dRing, r[0]), append(dAns, r[1])
+		}
+	}
+	res := &SetupResult{
+		Method: fmt.Sprintf("SIPp caller, %d calls per path alternated (after %d warm-up calls), one at a time; "+
+			"callees: %d softphones answering at once; times from the authenticated INVITE", perPath, warmup, setupCallees),
+		ARIRinging: percentiles(aRing), ARIAnswer: percentiles(aAns),
+		DialRing: percentiles(dRing), DialAnswer: percentiles(dAns),
+	}
+	res.Ratio180 = ratio(res.ARIRinging, res.DialRing)
+	res.Ratio200 = ratio(res.ARIAnswer, res.DialAnswer)
+	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "dial_200_p50", res.DialAnswer.P50, "ratio", res.Ratio200)
+	return res, nil
+}
+
+// readMessageTimes reads SIPp's message trace (-trace_msg: every message with a microsecond
+// timestamp) and returns, per call in the order placed, the time from the authenticated INVITE
+// (CSeq 2) to the first 180 and to the 200. SIPp's own response-time counters tick in
+// milliseconds; the trace does not.
+func readMessageTimes(path string) ([][2]float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	type times struct{ invite, ring, answer time.Time }
+	calls := map[string]*times{}
+	var order []string
+	for _, block := range strings.Split(string(b), "\n-----------------------------------------------") {
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		if len(lines) < 3 {
+			continue
+		}
+		ts, err := time.Parse("2006-01-02 15:04:05.000000", strings.TrimSpace(strings.TrimLeft(lines[0], "-")))
+		if err != nil {
+			continue
+		}
+		sent := strings.Contains(lines[1], "message sent")
+		start, callID, cseq := "", "", ""
+		for _, l := range lines[2:] {
+			l = strings.TrimSpace(l)
+			switch {
+			case start == "" && l != "":
+				start = l
+			case strings.HasPrefix(l, "Call-ID:"):
+				callID = strings.TrimSpace(strings.TrimPrefix(l, "Call-ID:"))
+			case strings.HasPrefix(l, "CSeq:"):
+				cseq = strings.TrimSpace(strings.TrimPrefix(l, "CSeq:"))
+			}
+		}
+		if cseq != "2 INVITE" || callID == "" {
+			continue
+		}
+		t := calls[callID]
+		if t == nil {
+			t = &times{}
+			calls[callID] = t
+			order = append(order, callID)
+		}
+		switch {
+		case sent && strings.HasPrefix(start, "INVITE ") && t.invite.IsZero():
+			t.invite = ts
+		case !sent && strings.HasPrefix(start, "SIP/2.0 180") && t.ring.IsZero():
+			t.ring = ts
+		case !sent && strings.HasPrefix(start, "SIP/2.0 200") && t.answer.IsZero():
+			t.answer = ts
+		}
+	}
+	var out [][2]float64
+	for _, id := range order {
+		t := calls[id]
+		if t.invite.IsZero() || t.ring.IsZero() || t.answer.IsZero() {
+			return nil, fmt.Errorf("call %s: incomplete trace", id)
+		}
+		out = append(out, [2]float64{
+			float64(t.ring.Sub(t.invite).Microseconds()) / 1000,
+			float64(t.answer.Sub(t.invite).Microseconds()) / 1000,
+		})
+	}
+	return out, nil
+}
+
+func tailLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
