@@ -8,7 +8,7 @@ build:
 	go build -o bin/ ./cmd/...
 
 bench:
-	bash scripts/bench
+	bash scripts/bench $(BENCHFLAGS)
 
 stack-up:
 	bash scripts/stack up

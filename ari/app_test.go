@@ -249,7 +249,7 @@ func newHarness(t *testing.T) *harness {
 	return h
 }
 
-func mustClient(t *testing.T) *ari.Client {
+func mustClient(t testing.TB) *ari.Client {
 	c, err := ari.NewClient(ari.Config{URL: "http://127.0.0.1:1", App: "switchboard"})
 	if err != nil {
 		t.Fatal(err)

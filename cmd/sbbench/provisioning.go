@@ -21,11 +21,22 @@ import (
 
 // ProvisioningResult measures how fast users reach Asterisk and what it costs.
 type ProvisioningResult struct {
-	PostToRegister Percentiles  `json:"post_to_register"`
-	PostMethod     string       `json:"post_method"`
-	Scale          []ScalePoint `json:"scale"`
-	RSS10kMB       float64      `json:"rss_10k_mb"`
-	Storm          StormResult  `json:"storm"`
+	PostToRegister Percentiles   `json:"post_to_register"`
+	PostMethod     string        `json:"post_method"`
+	Scale          []ScalePoint  `json:"scale"`
+	Reload         []ReloadPoint `json:"render_and_reload"`
+	RSS10kMB       float64       `json:"rss_10k_mb"`
+	Storm          StormResult   `json:"storm"`
+}
+
+// ReloadPoint splits one configuration pass at a population size: rendering (the control
+// plane) and each module's reload (Asterisk).
+type ReloadPoint struct {
+	Users            int     `json:"users"`
+	RenderSeconds    float64 `json:"render_seconds"`
+	PJSIPSeconds     float64 `json:"res_pjsip_reload_seconds"`
+	DialplanSeconds  float64 `json:"pbx_config_reload_seconds"`
+	VoicemailSeconds float64 `json:"app_voicemail_reload_seconds"` // -1: still running after the cap
 }
 
 // ScalePoint is the cost of users at one population size.
@@ -56,9 +67,9 @@ func (b *bench) provisioning(ctx context.Context) (*ProvisioningResult, error) {
 	}
 	res.PostMethod = "60 users created one after another through the API; after each POST a softphone " +
 		"retries REGISTER until Asterisk accepts it; time from sending the POST to the 200 OK of the REGISTER"
-	// Populations of 1k, 10k and 50k users, created through the API with 16 requests at a time.
+	// Populations of 1k and 10k users, created through the API with 16 requests at a time.
 	have := 0
-	for _, target := range []int{1000, 10000, 50000} {
+	for _, target := range []int{1000, 10000} {
 		p, err := b.scaleTo(ctx, have, target)
 		if err != nil {
 			return nil, err
@@ -71,6 +82,11 @@ func (b *bench) provisioning(ctx context.Context) (*ProvisioningResult, error) {
 			}
 		}
 		have = target
+	}
+	// One pass at 1k, 10k and 50k users, taken apart: rendering in this process, each module
+	// reload timed over ARI, with the control plane stopped so that nothing else reloads.
+	if res.Reload, err = b.renderAndReload(ctx, []int{1000, 10000, 50000}); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -278,6 +294,17 @@ func (r *ProvisioningResult) markdown() string {
 	b.WriteString("| users | create (s) | creates/s | passes | module reloads | one pass: render + reload (s) | switchboard RSS (MiB) | Asterisk RSS (MiB) |\n|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Scale {
 		fmt.Fprintf(&b, "| %d | %.1f | %.0f | %d | %d | %.3f | %.1f | %.1f |\n", p.Users, p.CreateSeconds, p.CreateRate, p.Passes, p.Reloads, p.ApplySeconds, p.SwitchboardRSS, p.AsteriskRSS)
+	}
+	b.WriteString("\nOne configuration pass taken apart: rendering (the control plane, in process) and each module's " +
+		"reload over ARI (Asterisk), with the control plane stopped.\n\n| users | render + write (s) | res_pjsip.so (s) | pbx_config.so (s) | app_voicemail.so (s) | total (s) |\n|---|---|---|---|---|---|\n")
+	for _, p := range r.Reload {
+		vm := fmt.Sprintf("%.2f", p.VoicemailSeconds)
+		total := p.RenderSeconds + p.PJSIPSeconds + p.DialplanSeconds + p.VoicemailSeconds
+		tot := fmt.Sprintf("%.2f", total)
+		if p.VoicemailSeconds < 0 {
+			vm, tot = fmt.Sprintf("> %d", int(voicemailCap.Seconds())), fmt.Sprintf("> %.0f", total-p.VoicemailSeconds+voicemailCap.Seconds())
+		}
+		fmt.Fprintf(&b, "| %d | %.3f | %.2f | %.2f | %s | %s |\n", p.Users, p.RenderSeconds, p.PJSIPSeconds, p.DialplanSeconds, vm, tot)
 	}
 	for _, p := range r.Scale {
 		if p.Users == 10000 {
