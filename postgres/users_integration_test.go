@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/testbed"
@@ -196,4 +198,81 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+func TestCallStore(t *testing.T) {
+	ctx := context.Background()
+	store := &postgres.CallStore{DB: MustOpenDB(t, testbed.NewDatabase(t))}
+	base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 5 {
+		r := ari.CallRecord{ID: uuid.NewString(), Caller: "1001", Callee: fmt.Sprint(1002 + i%2),
+			CallerChannel: fmt.Sprint("chan-", i), StartedAt: base.Add(time.Duration(i) * time.Minute)}
+		if err := store.SaveCall(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	t.Run("UpdateInPlace", func(t *testing.T) {
+		r, err := store.Call(ctx, ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Outcome, r.AnsweredAt, r.EndedAt = ari.Answered, base.Add(time.Second), base.Add(time.Minute)
+		if err := store.SaveCall(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := store.Call(ctx, ids[0])
+		if got.Outcome != ari.Answered || !got.EndedAt.Equal(r.EndedAt) || got.Active() {
+			t.Errorf("after update: %+v", got)
+		}
+	})
+	t.Run("ByChannel", func(t *testing.T) {
+		if r, err := store.CallByChannel(ctx, "chan-3"); err != nil || r.ID != ids[3] {
+			t.Errorf("CallByChannel = %+v, %v", r, err)
+		}
+		if _, err := store.CallByChannel(ctx, "nope"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("unknown channel: %v", err)
+		}
+	})
+	t.Run("PagesNewestFirst", func(t *testing.T) {
+		var got []string
+		before := ""
+		for {
+			page, err := store.Calls(ctx, ari.CallFilter{Limit: 2, Before: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range page.Calls {
+				got = append(got, c.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			before = page.Next
+		}
+		want := []string{ids[4], ids[3], ids[2], ids[1], ids[0]}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("pages %v, want %v", got, want)
+		}
+	})
+	t.Run("Filters", func(t *testing.T) {
+		count := func(f ari.CallFilter) int {
+			f.Limit = 100
+			page, err := store.Calls(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(page.Calls)
+		}
+		if n := count(ari.CallFilter{User: "1003"}); n != 2 {
+			t.Errorf("user 1003: %d calls, want 2", n)
+		}
+		if n := count(ari.CallFilter{From: base.Add(2 * time.Minute), To: base.Add(4 * time.Minute)}); n != 2 {
+			t.Errorf("time range: %d calls, want 2", n)
+		}
+		if n := count(ari.CallFilter{Active: true}); n != 4 {
+			t.Errorf("active: %d calls, want 4", n)
+		}
+	})
 }

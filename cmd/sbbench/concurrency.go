@@ -81,6 +81,7 @@ func (b *bench) concurrency(ctx context.Context, steps []int, hold time.Duration
 			}
 			st := b.concStep(ctx, path, phones[:n], callees[:n], hold)
 			res.Steps = append(res.Steps, st)
+			b.waitIdle(ctx)
 			if !st.Good {
 				stopped[path] = true
 				continue
@@ -90,7 +91,6 @@ func (b *bench) concurrency(ctx context.Context, steps []int, hold time.Duration
 			} else {
 				res.MaxDial = n
 			}
-			b.waitIdle(ctx)
 		}
 	}
 	if res.MaxDial > 0 {
@@ -133,7 +133,8 @@ func (b *bench) concStep(ctx context.Context, path string, phones []*softphone.P
 		jitters = append(jitters, float64(time.Duration(r.RTP.Jitter).Microseconds())/1000)
 	}
 	if expected > 0 {
-		st.LossPercent = 100 * float64(lost) / float64(expected)
+		// Duplicated packets make the RFC 3550 count negative: no loss.
+		st.LossPercent = max(0, 100*float64(lost)/float64(expected))
 	}
 	if len(jitters) > 0 {
 		sort.Float64s(jitters)

@@ -17,7 +17,7 @@ import (
 )
 
 // voicemailCap bounds the app_voicemail reload measurement: at 50,000 mailboxes it takes minutes.
-const voicemailCap = 90 * time.Second
+const voicemailCap = 60 * time.Second
 
 // renderAndReload stops switchboard serve, writes the generated files for each population and
 // times each module's reload over ARI, then restarts the control plane (scripts/stack up), which

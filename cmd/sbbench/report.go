@@ -43,6 +43,10 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "\nRatio ARI/Dial: INVITE→180 p50 %.2f, p99 %.2f; INVITE→200 p50 %.2f (target ≤ 1.10: %s), p99 %.2f (target ≤ 1.25: %s).\n\n",
 			s.Ratio180.P50, s.Ratio180.P99, s.Ratio200.P50, check(s.Ratio200.P50 <= 1.10), s.Ratio200.P99, check(s.Ratio200.P99 <= 1.25))
+		fmt.Fprintf(&b, "Where the difference comes from: between the caller's INVITE and its 200, call control makes three ARI requests "+
+			"(endpoint state, originate, answer) and waits on two events (StasisStart, the callee's answer); a plain Dial() makes none. "+
+			"One ARI request costs %s at p50 (%s p99) on this machine (GET /ari/asterisk/ping, kept-alive connection, n=%d), so "+
+			"INVITE→200 through ARI is Dial()'s plus roughly three of them.\n\n", ms(s.ARIRequest.P50), ms(s.ARIRequest.P99), s.ARIRequest.N)
 	}
 	if s := r.Rate; s != nil {
 		b.WriteString(s.markdown())
@@ -53,5 +57,31 @@ func (r *Report) Markdown() string {
 	if s := r.Provisioning; s != nil {
 		b.WriteString(s.markdown())
 	}
+	b.WriteString(fixes)
 	return b.String()
 }
+
+// fixes records what the first profiling round changed, with the figures measured before and
+// after (the "before" runs are not reproducible by this command: they need the old code).
+const fixes = `## What was fixed after the first measurements
+
+1. **Call setup (control plane).** Profiled from the call log's timestamps: between the caller's
+   StasisStart and the callee's INVITE call control made four ARI requests one after another
+   (endpoint, create, dial, ring), and after the callee's answer three more before the caller's
+   200 (create bridge, add callee, answer). Now the caller is sent ringing at once, in parallel
+   with the rest; the callee leg is created and dialled in one request (originate, with the
+   caller's ID and the ring timeout); the bridge is made while the callee rings; the caller is
+   answered first and both legs are bridged after. Measured the same way (500 calls per path,
+   alternated): ARI INVITE→200 p50 9.64 ms → 5.0-5.7 ms, ratio to Dial() 2.34 → 2.0-2.1. The old
+   code also sent no 180 at all when the callee answered at once (the ring request came after
+   the dial and lost the race): SIPp rejected 65 of 420 calls; now every caller gets its 180
+   before its 200, and INVITE→180 matches Dial()'s (ratio 1.07 at p50).
+   What is left is Asterisk's: three ARI round trips and two events (see the setup section).
+2. **Configuration at scale.** The first run at 10,000 users never finished a pass: the
+   dialplan carried a hint per user, and Asterisk re-registers every hint on each dialplan
+   reload (pbx_config.so still reloading after several minutes; its request timed out at 5 s and
+   the applier retried for ever). Hints are no longer generated: pbx_config.so reloads in
+   0.25-1.9 s at 10,000 users. Module reloads also get a two-minute request timeout. The
+   remaining cost of a pass is Asterisk's res_pjsip.so and app_voicemail.so reloads (table
+   above): rendering 10,000 users takes 0.06 s.
+`

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +24,7 @@ type SetupResult struct {
 	DialAnswer Percentiles `json:"dial_invite_to_200"`
 	Ratio180   Ratio       `json:"ratio_180"`
 	Ratio200   Ratio       `json:"ratio_200"`
+	ARIRequest Percentiles `json:"ari_request_round_trip"` // GET /ari/asterisk/ping, for the evidence
 }
 
 // Ratio is ARI over plain Dial at p50 and p99.
@@ -97,6 +100,7 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 	}
 	res.Ratio180 = ratio(res.ARIRinging, res.DialRing)
 	res.Ratio200 = ratio(res.ARIAnswer, res.DialAnswer)
+	res.ARIRequest = ariRoundTrip(ctx, 500)
 	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "dial_200_p50", res.DialAnswer.P50, "ratio", res.Ratio200)
 	return res, nil
 }
@@ -173,4 +177,28 @@ func tailLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// ariRoundTrip measures n sequential ARI requests (GET /ari/asterisk/ping) on one kept-alive
+// connection: the cost of each request call control makes on the call setup path.
+func ariRoundTrip(ctx context.Context, n int) Percentiles {
+	url, password := os.Getenv("ARI_URL"), os.Getenv("ARI_PASSWORD")
+	if url == "" {
+		return Percentiles{}
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	var ms []float64
+	for range n {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url+"/ari/asterisk/ping", nil)
+		req.SetBasicAuth("switchboard", password)
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
+	}
+	return percentiles(ms)
 }
