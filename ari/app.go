@@ -61,6 +61,9 @@ func (a *App) Start(ctx context.Context, c *Client) {
 	a.init()
 	c.OnEvent(a.HandleEvent)
 	c.OnConnect(func(ctx context.Context) {
+		if err := c.FilterEvents(ctx); err != nil {
+			a.Logger.Warn("set ARI event filter (all events will be sent)", "error", err)
+		}
 		if err := a.Reconcile(ctx); err != nil {
 			a.Logger.Warn("reconcile after connect", "error", err)
 		}

@@ -52,6 +52,7 @@ type Client struct {
 	base   *url.URL // http://host:port/ari
 	rest   *native.Client
 	slow   *native.Client // for module reloads, which take seconds on large configurations
+	http   *http.Client   // for the few requests v5 has no method for
 	logger *slog.Logger
 
 	connected   atomic.Bool
@@ -95,6 +96,7 @@ func NewClient(cfg Config) (*Client, error) {
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
+	c.http = &http.Client{Timeout: cfg.RequestTimeout}
 	c.slow = native.New(&native.Options{
 		Application:  cfg.App,
 		URL:          timeoutURL(base, max(cfg.RequestTimeout, 2*time.Minute)),

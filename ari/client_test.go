@@ -306,3 +306,38 @@ func TestReloadRetriesWhileAReloadRuns(t *testing.T) {
 		t.Errorf("%d reload requests, want 3 (two 409s, then success)", calls)
 	}
 }
+
+// The application asks Asterisk for only the events call control reads, with the client's
+// credentials; a refusal comes back in our error vocabulary.
+func TestFilterEvents(t *testing.T) {
+	f := newFakeAsterisk(t)
+	var body, user string
+	f.handle("PUT /ari/applications/switchboard/eventFilter", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		body = string(b)
+		user, _, _ = r.BasicAuth()
+		io.WriteString(w, `{}`)
+	})
+	c := newClient(t, f.URL, time.Second)
+	if err := c.FilterEvents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if user != "u" {
+		t.Errorf("basic auth user = %q, want u", user)
+	}
+	for _, want := range []string{`{"type":"StasisStart"}`, `{"type":"ChannelDestroyed"}`, `"disallowed":[]`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("filter body %s lacks %s", body, want)
+		}
+	}
+	if strings.Contains(body, "ChannelVarset") {
+		t.Errorf("filter body %s allows ChannelVarset", body)
+	}
+
+	f.handle("PUT /ari/applications/switchboard/eventFilter", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+	})
+	if err := c.FilterEvents(context.Background()); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Errorf("refused filter: err = %v, want ENOTFOUND", err)
+	}
+}

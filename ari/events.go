@@ -1,11 +1,13 @@
 package ari
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -216,4 +218,36 @@ func (q *eventQueue) pop(ctx context.Context) (queued, bool) {
 		case <-q.ready:
 		}
 	}
+}
+
+// eventTypes are the only events call control reads; Asterisk is asked (PUT
+// /applications/{app}/eventFilter) to send nothing else, which spares it the JSON of every
+// ChannelVarset, ChannelDialplan, caller ID and bridge event of every call.
+var eventTypes = []string{
+	"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDestroyed", "ChannelHangupRequest",
+	"Dial", "ChannelLeftBridge", "ApplicationReplaced",
+}
+
+// FilterEvents restricts the application's events to those call control reads.
+func (c *Client) FilterEvents(ctx context.Context) error {
+	var allowed []map[string]string
+	for _, t := range eventTypes {
+		allowed = append(allowed, map[string]string{"type": t})
+	}
+	body, _ := json.Marshal(map[string]any{"allowed": allowed, "disallowed": []any{}})
+	req, err := http.NewRequestWithContext(ctx, "PUT", c.base.String()+"/applications/"+pathID(c.cfg.App)+"/eventFilter", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return translate("set event filter", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return translate("set event filter", &statusError{code: resp.StatusCode, err: fmt.Errorf("HTTP %d", resp.StatusCode)})
+	}
+	return nil
 }

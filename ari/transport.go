@@ -26,8 +26,12 @@ func timeoutURL(base *url.URL, timeout time.Duration) string {
 		timeout: timeout,
 		inner: &http.Transport{
 			DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConnsPerHost:   32,
-			IdleConnTimeout:       90 * time.Second,
+			// Bounded, so that a burst of calls queues here instead of exceeding Asterisk's HTTP
+			// session limit (asterisk/http.conf); idle connections go before Asterisk's
+			// 15-second keep-alive closes them under a request.
+			MaxConnsPerHost:       64,
+			MaxIdleConnsPerHost:   64,
+			IdleConnTimeout:       10 * time.Second,
 			ResponseHeaderTimeout: timeout,
 		},
 	}

@@ -75,7 +75,14 @@ func newBench() (*bench, error) {
 
 // cleanup deletes the users the bench created and the site dialplan it wrote.
 func (b *bench) cleanup() {
-	ctx := context.Background()
+	b.deleteUsers(context.Background())
+	os.Remove(filepath.Join(b.etcDir, "extensions_local.conf"))
+	b.asterisk("module reload pbx_config.so")
+	os.RemoveAll(b.dir)
+}
+
+// deleteUsers deletes every user the bench created so far.
+func (b *bench) deleteUsers(ctx context.Context) {
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for _, ext := range b.created {
@@ -86,9 +93,7 @@ func (b *bench) cleanup() {
 		})
 	}
 	wg.Wait()
-	os.Remove(filepath.Join(b.etcDir, "extensions_local.conf"))
-	b.asterisk("module reload pbx_config.so")
-	os.RemoveAll(b.dir)
+	b.created = nil
 }
 
 func (b *bench) asterisk(command string) (string, error) {
@@ -231,9 +236,12 @@ func (b *bench) runSIPp(ctx context.Context, name string, template map[string]st
 	out, err := cmd.CombinedOutput()
 	run := sippRun{Dir: dir, Output: string(out)}
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		run.Exit = ee.ExitCode()
-	} else if err != nil {
+	switch {
+	case errors.As(err, &ee):
+		run.Exit = ee.ExitCode() // -1 when the step's deadline killed it
+	case err != nil && ctx.Err() != nil:
+		run.Exit = -1
+	case err != nil:
 		return run, err
 	}
 	return run, nil

@@ -35,13 +35,13 @@ type RateStep struct {
 	SwitchboardCPU float64 `json:"switchboard_cpu_percent"`
 }
 
-const rateCallees = 250
+const rateCallees = 500
 
 func (b *bench) callRate(ctx context.Context, steps []int, d time.Duration) (*RateResult, error) {
 	if _, err := b.createUsers(ctx, 5000, 1, 1); err != nil {
 		return nil, err
 	}
-	if _, err := b.createUsers(ctx, 5101, rateCallees, 16); err != nil {
+	if _, err := b.createUsers(ctx, 5101, rateCallees, 16); err != nil { // 5101-5600
 		return nil, err
 	}
 	var callees []string
@@ -111,7 +111,10 @@ func (b *bench) rateStep(ctx context.Context, path string, cps int, d time.Durat
 		}
 	}
 	ast, sb := meter(asteriskProc()), meter(switchboardProc())
-	run, err := b.runSIPp(ctx, "rate-"+path, map[string]string{
+	// An overloaded step can leave SIPp waiting for answers that never come: cap it.
+	sctx, cancel := context.WithTimeout(ctx, d+90*time.Second)
+	defer cancel()
+	run, err := b.runSIPp(sctx, "rate-"+path, map[string]string{
 		"media": `<nop><action><exec rtp_stream="` + tone + `,-1,0" /></action></nop>`, "hold": "2000"},
 		calls, "-m", strconv.Itoa(total), "-r", strconv.Itoa(cps), "-l", strconv.Itoa(cps*6), "-timeout", "200s")
 	if err != nil {

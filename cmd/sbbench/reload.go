@@ -40,6 +40,7 @@ func (b *bench) renderAndReload(ctx context.Context, sizes []int) ([]ReloadPoint
 		if err != nil {
 			slog.Error("restart the stack", "error", err, "output", string(out))
 		}
+		b.quiet(ctx) // the restarted control plane writes the real users back and reloads
 	}()
 	dir := filepath.Join(b.etcDir, "switchboard")
 	var points []ReloadPoint
