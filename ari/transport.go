@@ -25,7 +25,7 @@ func timeoutURL(base *url.URL, timeout time.Duration) string {
 		scheme:  base.Scheme,
 		timeout: timeout,
 		inner: &http.Transport{
-			DialContext:           (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext: (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
 			// Bounded, so that a burst of calls queues here instead of exceeding Asterisk's HTTP
 			// session limit (asterisk/http.conf); idle connections go before Asterisk's
 			// 15-second keep-alive closes them under a request.
