@@ -91,7 +91,7 @@ func (c *call) run(ctx context.Context) {
 	go func() {
 		defer close(c.ringed)
 		if err := c.app.Asterisk.Ring(ctx, c.callerCh); err != nil {
-			c.log.Debug("ring indication failed", "error", err)
+			c.log.Warn("ring indication failed", "error", err)
 		}
 	}()
 	user, err := c.app.Users.User(ctx, c.callee)

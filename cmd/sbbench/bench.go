@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-pbx/switchboard/api"
@@ -34,6 +35,7 @@ type bench struct {
 	etcDir    string // the stack Asterisk's etc directory
 	dir       string // scratch directory
 	created   []string
+	answered  atomic.Int64 // calls the bench's answering phones picked up
 }
 
 func newBench() (*bench, error) {
@@ -78,7 +80,9 @@ func (b *bench) cleanup() {
 	b.deleteUsers(context.Background())
 	os.Remove(filepath.Join(b.etcDir, "extensions_local.conf"))
 	b.asterisk("module reload pbx_config.so")
-	os.RemoveAll(b.dir)
+	if os.Getenv("SBBENCH_KEEP") == "" {
+		os.RemoveAll(b.dir)
+	}
 }
 
 // deleteUsers deletes every user the bench created so far.
@@ -155,7 +159,12 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 	var reports []*softphone.Report
 	var wg sync.WaitGroup
 	for _, ext := range exts {
-		p, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext)})
+		p, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext),
+			OnEvent: func(e softphone.Event) {
+				if e.Kind == softphone.EventAnswered {
+					b.answered.Add(1)
+				}
+			}})
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +239,10 @@ func (b *bench) runSIPp(ctx context.Context, name string, template map[string]st
 	os.WriteFile(filepath.Join(dir, "calls.csv"), []byte(csv), 0o644)
 	base := []string{"-sf", "bench-call.xml", "-inf", "calls.csv", "-i", "127.0.0.1", "-mi", "127.0.0.1",
 		"-p", "0", "-nostdin", "-au", callerExt, "-ap", password(callerExt), "-key", "caller", callerExt,
-		"-trace_err", "-error_file", "errors.log", "-max_socket", "4096"}
+		"-trace_err", "-error_file", "errors.log", "-max_socket", "4096",
+		// The generator shares two cores with what it measures: a large socket buffer keeps a
+		// starved SIPp from dropping Asterisk's provisional responses, which are never resent.
+		"-buff_size", "4194304"}
 	cmd := exec.CommandContext(ctx, "sipp", append(append(base, args...), b.sipServer)...)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()

@@ -29,12 +29,21 @@ func main() {
 	phases := flag.String("phases", "provisioning,setup,rate,concurrency", "phases to run")
 	out := flag.String("out", "docs", "directory for benchmarks.md and benchmarks.json")
 	setupCalls := flag.Int("setup-calls", 500, "calls per path for the setup-overhead phase")
-	rateSteps := flag.String("rate-steps", "40,60", "calls per second to try, in order, for each path")
+	rateSteps := flag.String("rate-steps", "40,60,80,100", "calls per second to try, in order, for each path")
 	rateSeconds := flag.Int("rate-seconds", 60, "seconds each rate step lasts")
 	concSteps := flag.String("concurrency-steps", "50,100,200,300", "concurrent calls to try, in order")
 	concHold := flag.Duration("concurrency-hold", 15*time.Second, "how long the calls of a concurrency step last")
+	rerender := flag.Bool("report", false, "measure nothing: rewrite benchmarks.md from the benchmarks.json in -out")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+
+	if *rerender {
+		if err := rewriteReport(*out); err != nil {
+			fmt.Fprintln(os.Stderr, "sbbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -74,6 +83,20 @@ func main() {
 	os.WriteFile(filepath.Join(*out, "benchmarks.json"), append(raw, '\n'), 0o644)
 	os.WriteFile(filepath.Join(*out, "benchmarks.md"), []byte(report.Markdown()), 0o644)
 	fmt.Print(report.Markdown())
+}
+
+// rewriteReport renders benchmarks.md again from the raw figures, after a change to the
+// report's text.
+func rewriteReport(dir string) error {
+	raw, err := os.ReadFile(filepath.Join(dir, "benchmarks.json"))
+	if err != nil {
+		return err
+	}
+	var report Report
+	if err := json.Unmarshal(raw, &report); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(dir, "benchmarks.json"), err)
+	}
+	return os.WriteFile(filepath.Join(dir, "benchmarks.md"), []byte(report.Markdown()), 0o644)
 }
 
 func parseInts(s string) []int {

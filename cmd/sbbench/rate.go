@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -27,12 +28,45 @@ type RateResult struct {
 
 // RateStep is one path at one rate.
 type RateStep struct {
-	Path           string  `json:"path"`
-	CPS            int     `json:"cps"`
-	Calls          int     `json:"calls"`
-	Failed         int     `json:"failed"`
+	Path   string `json:"path"`
+	CPS    int    `json:"cps"`
+	Calls  int    `json:"calls"`
+	Failed int    `json:"failed"`
+	// SIPp's own count of failed calls, and the calls the callees answered: a call SIPp
+	// completed that no callee answered (voicemail took it) is a failure too.
+	SIPpFailed     int     `json:"sipp_failed"`
+	Answered       int     `json:"answered_by_callee"`
 	AsteriskCPU    float64 `json:"asterisk_cpu_percent"`
 	SwitchboardCPU float64 `json:"switchboard_cpu_percent"`
+	// Messages Asterisk's Stasis layer queued for the application per call (its taskprocessor
+	// stasis/m:ari:application/APP): work a plain Dial() does not have.
+	StasisMessagesPerCall float64 `json:"stasis_messages_per_call,omitempty"`
+	// Why calls failed: SIPp's failure counters, e.g. FailedUnexpectedMessage → 3.
+	Errors map[string]int `json:"errors,omitempty"`
+}
+
+// sippFailures sums why calls failed from SIPp's statistics file (-trace_stat): the cumulative
+// Failed* counters of its last line that are not zero, e.g. FailedMaxUDPRetrans → 12.
+func sippFailures(path string) map[string]int {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	if len(lines) < 2 {
+		return nil
+	}
+	header, last := strings.Split(lines[0], ";"), strings.Split(lines[len(lines)-1], ";")
+	kinds := map[string]int{}
+	for i, name := range header {
+		if !strings.HasPrefix(name, "Failed") || !strings.HasSuffix(name, "(C)") || i >= len(last) {
+			continue
+		}
+		if n, _ := strconv.Atoi(strings.TrimSpace(last[i])); n > 0 {
+			kinds[strings.TrimSuffix(name, "(C)")] = n
+		}
+	}
+	return kinds
 }
 
 const rateCallees = 500
@@ -66,7 +100,8 @@ func (b *bench) callRate(ctx context.Context, steps []int, d time.Duration) (*Ra
 	res := &RateResult{Seconds: int(d.Seconds()), CallTime: 2,
 		Method: fmt.Sprintf("SIPp caller at a fixed rate for %v per step, 2 s calls streaming a G.711 tone "+
 			"(media relayed by Asterisk), %d softphone callees answering at once and sending a tone back; "+
-			"a step passes with zero failed calls; paths tried one after the other at each rate", d, rateCallees)}
+			"a step passes with zero failed calls, a call failing when SIPp fails it or when no callee answered it "+
+			"(call control sent it to voicemail); paths tried one after the other at each rate", d, rateCallees)}
 	failed := map[string]bool{}
 	for _, cps := range steps {
 		for _, path := range []string{"ari", "dial"} {
@@ -111,12 +146,14 @@ func (b *bench) rateStep(ctx context.Context, path string, cps int, d time.Durat
 		}
 	}
 	ast, sb := meter(asteriskProc()), meter(switchboardProc())
+	answeredBefore := b.answered.Load()
+	stasisBefore := b.stasisMessages()
 	// An overloaded step can leave SIPp waiting for answers that never come: cap it.
 	sctx, cancel := context.WithTimeout(ctx, d+90*time.Second)
 	defer cancel()
 	run, err := b.runSIPp(sctx, "rate-"+path, map[string]string{
 		"media": `<nop><action><exec rtp_stream="` + tone + `,-1,0" /></action></nop>`, "hold": "2000"},
-		calls, "-m", strconv.Itoa(total), "-r", strconv.Itoa(cps), "-l", strconv.Itoa(cps*6), "-timeout", "200s")
+		calls, "-m", strconv.Itoa(total), "-r", strconv.Itoa(cps), "-l", strconv.Itoa(cps*6), "-timeout", "200s", "-trace_stat", "-stf", "stats.csv", "-fd", "5")
 	if err != nil {
 		return RateStep{}, err
 	}
@@ -125,12 +162,21 @@ func (b *bench) rateStep(ctx context.Context, path string, cps int, d time.Durat
 		st.Calls, _ = strconv.Atoi(m[1])
 	}
 	if m := failedCalls.FindStringSubmatch(run.Output); m != nil {
-		st.Failed, _ = strconv.Atoi(m[1])
+		st.SIPpFailed, _ = strconv.Atoi(m[1])
 	} else if run.Exit != 0 {
-		st.Failed = total
+		st.SIPpFailed = total
 	}
-	slog.Info("rate step", "path", path, "cps", cps, "calls", st.Calls, "failed", st.Failed, "asterisk_cpu", st.AsteriskCPU)
+	if st.SIPpFailed > 0 {
+		st.Errors = sippFailures(filepath.Join(run.Dir, "stats.csv"))
+	}
 	b.waitIdle(ctx)
+	st.Answered = int(b.answered.Load() - answeredBefore)
+	if n := b.stasisMessages() - stasisBefore; n > 0 && st.Calls > 0 {
+		st.StasisMessagesPerCall = float64(n) / float64(st.Calls)
+	}
+	st.Failed = max(st.SIPpFailed, total-st.Answered)
+	slog.Info("rate step", "path", path, "cps", cps, "calls", st.Calls, "failed", st.Failed, "sipp_failed", st.SIPpFailed,
+		"answered", st.Answered, "asterisk_cpu", st.AsteriskCPU, "errors", st.Errors)
 	return st, nil
 }
 
@@ -168,11 +214,43 @@ func writeULawTone(path string, hz float64, seconds int) error {
 	return os.WriteFile(path, append(w, data...), 0o644)
 }
 
+// stasisMessages is how many messages the application's Stasis taskprocessor has processed.
+func (b *bench) stasisMessages() int {
+	out, _ := b.asterisk("core show taskprocessors")
+	total := 0
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && strings.HasPrefix(f[0], "stasis/m:ari:application/") {
+			n, _ := strconv.Atoi(f[1])
+			total += n
+		}
+	}
+	return total
+}
+
 func (r *RateResult) markdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "## Call rate\n\n%s.\n\n| path | calls/s | calls | failed | Asterisk CPU | switchboard CPU |\n|---|---|---|---|---|---|\n", r.Method)
+	fmt.Fprintf(&b, "## Call rate\n\n%s.\n\n| path | calls/s | calls | answered by callee | failed in SIPp | failed | Asterisk CPU | switchboard CPU | why SIPp failed calls |\n|---|---|---|---|---|---|---|---|---|\n", r.Method)
 	for _, s := range r.Steps {
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.0f %% | %.1f %% |\n", s.Path, s.CPS, s.Calls, s.Failed, s.AsteriskCPU, s.SwitchboardCPU)
+		var why []string
+		for k, n := range s.Errors {
+			if k != "FailedCall" {
+				why = append(why, fmt.Sprintf("%s %d", k, n))
+			}
+		}
+		sort.Strings(why)
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %.0f %% | %.1f %% | %s |\n", s.Path, s.CPS, s.Calls, s.Answered, s.SIPpFailed, s.Failed,
+			s.AsteriskCPU, s.SwitchboardCPU, strings.Join(why, ", "))
+	}
+	for _, s := range r.Steps {
+		if s.Path == "ari" && s.StasisMessagesPerCall > 0 {
+			fmt.Fprintf(&b, "\nWhere call control's cost goes (%d calls/s): Asterisk's Stasis layer queued %.0f messages per call for "+
+				"the application (snapshots, variables and state changes of both legs and of the bridge, whatever the event "+
+				"filter lets through the websocket), and the control plane made about ten ARI requests per call; a plain "+
+				"Dial() does neither. At the rate where ARI fails, that queue falls behind, StasisStart comes late, calls reach "+
+				"call control out of order and some find their callee still in the previous call.\n", s.CPS, s.StasisMessagesPerCall)
+			break
+		}
 	}
 	fmt.Fprintf(&b, "\nHighest rate sustained for %d s with zero failed calls: ARI %d calls/s, plain Dial() %d calls/s; "+
 		"ARI/Dial %.2f (target ≥ 0.90: %s). CPU is the share of one core.\n\n", r.Seconds, r.MaxARI, r.MaxDial, r.Ratio, check(r.Ratio >= 0.9))

@@ -43,10 +43,15 @@ func (r *Report) Markdown() string {
 		}
 		fmt.Fprintf(&b, "\nRatio ARI/Dial: INVITE→180 p50 %.2f, p99 %.2f; INVITE→200 p50 %.2f (target ≤ 1.10: %s), p99 %.2f (target ≤ 1.25: %s).\n\n",
 			s.Ratio180.P50, s.Ratio180.P99, s.Ratio200.P50, check(s.Ratio200.P50 <= 1.10), s.Ratio200.P99, check(s.Ratio200.P99 <= 1.25))
+		diff := s.ARIAnswer.P50 - s.DialAnswer.P50
 		fmt.Fprintf(&b, "Where the difference comes from: between the caller's INVITE and its 200, call control makes three ARI requests "+
 			"(endpoint state, originate, answer) and waits on two events (StasisStart, the callee's answer); a plain Dial() makes none. "+
-			"One ARI request costs %s at p50 (%s p99) on this machine (GET /ari/asterisk/ping, kept-alive connection, n=%d), so "+
-			"INVITE→200 through ARI is Dial()'s plus roughly three of them.\n\n", ms(s.ARIRequest.P50), ms(s.ARIRequest.P99), s.ARIRequest.N)
+			"One ARI request costs %s at p50 (%s p99) on this machine (GET /ari/asterisk/ping, kept-alive connection, n=%d): "+
+			"three of them explain %s of the %s difference at p50, and the call handler's own work is about 0.07 ms "+
+			"(BenchmarkCallSetup). The rest is waiting, not work: Asterisk handing each channel to Stasis and serialising its events "+
+			"onto the websocket, the callee leg created by originate instead of from the dialplan, and scheduling on two cores "+
+			"shared with the load generators.\n\n",
+			ms(s.ARIRequest.P50), ms(s.ARIRequest.P99), s.ARIRequest.N, ms(3*s.ARIRequest.P50), ms(diff))
 	}
 	if s := r.Rate; s != nil {
 		b.WriteString(s.markdown())
@@ -84,4 +89,22 @@ const fixes = `## What was fixed after the first measurements
    0.25-1.9 s at 10,000 users. Module reloads also get a two-minute request timeout. The
    remaining cost of a pass is Asterisk's res_pjsip.so and app_voicemail.so reloads (table
    above): rendering 10,000 users takes 0.06 s.
+3. **Call rate (control plane).** The first 60 calls/s step lost 39-43 of 3,600 ARI calls
+   while Dial() lost none. The control plane's ARI requests failed with EOF: under a burst it
+   opened more connections than Asterisk's HTTP server allows by default (100 sessions), and it
+   reused idle keep-alive connections at the moment Asterisk closed them. Now its connections to
+   Asterisk are bounded (64, below a session limit raised to 400 in asterisk/http.conf) and idle
+   ones are dropped after 10 s, before Asterisk's 15-second keep-alive; the application also
+   asks Asterisk for only the eight event types call control reads (PUT
+   /applications/{app}/eventFilter), sparing the websocket and our decoder every
+   ChannelVarset, dialplan and bridge event. After: 0 of 3,600 ARI calls failed at 60 calls/s.
+4. **Call rate (the bench itself).** Two flaws made the rate figures wrong in both directions.
+   SIPp, starved of CPU beside Asterisk, dropped datagrams on its 128 KiB socket buffer
+   ("ss -uamn" showed drops on its SIP socket): a lost 180 is never resent, so SIPp failed
+   calls that Asterisk had handled correctly (81 of 4,800 at 80 calls/s, "expecting 180,
+   received 200"); its buffer is now 4 MiB and the drops are gone. And a call that call control
+   sent to voicemail (callee busy or unreachable) completed normally for SIPp: at 80 calls/s
+   ARI looked clean while 317 calls had gone to voicemail, because Asterisk, saturated, handled
+   some INVITEs seconds late and a callee got its next call before the last had ended. Each
+   step now counts the calls the callees really answered, and an unanswered call is a failure.
 `

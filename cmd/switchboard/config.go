@@ -24,6 +24,7 @@ type config struct {
 	AGIURL      string
 	LogLevel    slog.Level
 	LogFormat   string
+	DebugListen string // pprof; empty: off
 }
 
 func getenv(name, def string) string {
@@ -47,6 +48,7 @@ func loadConfig() (config, error) {
 		ConfigDir:   getenv("ASTERISK_CONFIG_DIR", "/etc/asterisk/switchboard"),
 		AGIListen:   getenv("AGI_LISTEN", ":4573"),
 		LogFormat:   getenv("LOG_FORMAT", "json"),
+		DebugListen: os.Getenv("SWITCHBOARD_DEBUG_LISTEN"),
 	}
 	var problems []string
 	if c.DatabaseURL == "" {
@@ -69,6 +71,11 @@ func loadConfig() (config, error) {
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		problems = append(problems, "LOG_FORMAT must be json or text")
 	}
+	if c.DebugListen != "" {
+		if host, _, err := net.SplitHostPort(c.DebugListen); err != nil || !isLoopback(host) {
+			problems = append(problems, fmt.Sprintf("SWITCHBOARD_DEBUG_LISTEN %q must be a loopback host:port (the profiler has no authentication)", c.DebugListen))
+		}
+	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
@@ -81,4 +88,12 @@ func newLogger(c config) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

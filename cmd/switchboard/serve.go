@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -122,6 +123,16 @@ func serve(ctx context.Context) error {
 			errc <- fmt.Errorf("API server: %w", err)
 		}
 	})
+	var debugServer *http.Server
+	if cfg.DebugListen != "" {
+		debugServer = &http.Server{Addr: cfg.DebugListen, Handler: profiler(), ReadHeaderTimeout: 5 * time.Second}
+		wg.Go(func() {
+			logger.Info("profiler listening", "addr", cfg.DebugListen)
+			if err := debugServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("profiler: %w", err)
+			}
+		})
+	}
 	select {
 	case <-ctx.Done():
 		logger.Info("shutting down")
@@ -130,12 +141,26 @@ func serve(ctx context.Context) error {
 	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
 	defer done()
 	httpServer.Shutdown(shutdownCtx)
+	if debugServer != nil {
+		debugServer.Close()
+	}
 	cancel()
 	wg.Wait()
 	app.Wait()
 	stopRecords()
 	records.Wait()
 	return err
+}
+
+// profiler serves Go's runtime profiles (go tool pprof http://ADDR/debug/pprof/profile).
+func profiler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // migrateWithRetry applies migrations, waiting up to a minute for PostgreSQL to come up: under
