@@ -41,17 +41,17 @@ func (b *bench) concurrency(ctx context.Context, steps []int, hold time.Duration
 	for _, n := range steps {
 		most = max(most, n)
 	}
-	if _, err := b.createUsers(ctx, 5401, most, 16); err != nil { // callees
+	if _, err := b.createUsers(ctx, 7001, most, 16); err != nil { // callees, apart from the rate phase's
 		return nil, err
 	}
-	if _, err := b.createUsers(ctx, 6001, most, 16); err != nil { // callers
+	if _, err := b.createUsers(ctx, 8001, most, 16); err != nil { // callers
 		return nil, err
 	}
 	var callees []string
 	for i := range most {
-		callees = append(callees, strconv.Itoa(5401+i))
+		callees = append(callees, strconv.Itoa(7001+i))
 	}
-	if err := b.waitEndpoint(ctx, strconv.Itoa(6000+most)); err != nil {
+	if err := b.waitEndpoint(ctx, strconv.Itoa(8000+most)); err != nil {
 		return nil, err
 	}
 	if err := b.siteDialplan(); err != nil {
@@ -64,7 +64,7 @@ func (b *bench) concurrency(ctx context.Context, steps []int, hold time.Duration
 	}
 	phones := make([]*softphone.Phone, most)
 	for i := range most {
-		ext := strconv.Itoa(6001 + i)
+		ext := strconv.Itoa(8001 + i)
 		p, err := softphone.Open(actx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext)})
 		if err != nil {
 			return nil, err
