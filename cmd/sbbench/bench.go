@@ -179,20 +179,23 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 			mu.Unlock()
 		})
 	}
+	// Ready means online for call control (the endpoint state it reads), not merely a contact
+	// in Asterisk: right after many registrations Asterisk publishes the state a moment later,
+	// and a call in between would go to voicemail as "offline".
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		out, _ := b.asterisk("pjsip show contacts")
-		n := 0
-		for _, ext := range exts {
-			if strings.Contains(out, "Contact:  "+ext+"/") {
-				n++
+	for pending := exts; len(pending) > 0; {
+		var still []string
+		for _, ext := range pending {
+			if p, err := b.api.Presence(ctx, ext); err != nil || p.EndpointState != "online" {
+				still = append(still, ext)
 			}
 		}
-		if n == len(exts) {
+		pending = still
+		if len(pending) == 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("only %d of %d callees registered", n, len(exts))
+			return nil, fmt.Errorf("%d of %d callees not online after a minute (first: %s)", len(pending), len(exts), pending[0])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
