@@ -16,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-pbx/switchboard/api"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/softphone"
 )
 
@@ -36,7 +37,7 @@ type ReloadPoint struct {
 	RenderSeconds    float64 `json:"render_seconds"`
 	PJSIPSeconds     float64 `json:"res_pjsip_reload_seconds"`
 	DialplanSeconds  float64 `json:"pbx_config_reload_seconds"`
-	VoicemailSeconds float64 `json:"app_voicemail_reload_seconds"` // -1: still running after the cap
+	VoicemailSeconds float64 `json:"app_voicemail_reload_seconds"` // -1 (each): still running after reloadCap
 }
 
 // ScalePoint is the cost of users at one population size.
@@ -301,13 +302,19 @@ func (r *ProvisioningResult) markdown() string {
 	b.WriteString("\nOne configuration pass taken apart: rendering (the control plane, in process) and each module's " +
 		"reload over ARI (Asterisk), with the control plane stopped.\n\n| users | render + write (s) | res_pjsip.so (s) | pbx_config.so (s) | app_voicemail.so (s) | total (s) |\n|---|---|---|---|---|---|\n")
 	for _, p := range r.Reload {
-		vm := fmt.Sprintf("%.2f", p.VoicemailSeconds)
-		total := p.RenderSeconds + p.PJSIPSeconds + p.DialplanSeconds + p.VoicemailSeconds
-		tot := fmt.Sprintf("%.2f", total)
-		if p.VoicemailSeconds < 0 {
-			vm, tot = fmt.Sprintf("> %d", int(voicemailCap.Seconds())), fmt.Sprintf("> %.0f", total-p.VoicemailSeconds+voicemailCap.Seconds())
+		total, over := p.RenderSeconds, ""
+		cell := func(module string, secs float64) string {
+			if secs < 0 {
+				total += reloadCap(module).Seconds()
+				over = "> "
+				return fmt.Sprintf("> %.0f", reloadCap(module).Seconds())
+			}
+			total += secs
+			return fmt.Sprintf("%.2f", secs)
 		}
-		fmt.Fprintf(&b, "| %d | %.3f | %.2f | %.2f | %s | %s |\n", p.Users, p.RenderSeconds, p.PJSIPSeconds, p.DialplanSeconds, vm, tot)
+		pj, dp, vm := cell(provisioning.ModulePJSIP, p.PJSIPSeconds), cell(provisioning.ModuleDialplan, p.DialplanSeconds), cell(provisioning.ModuleVoice, p.VoicemailSeconds)
+		tot := fmt.Sprintf("%s%.2f", over, total)
+		fmt.Fprintf(&b, "| %d | %.3f | %s | %s | %s | %s |\n", p.Users, p.RenderSeconds, pj, dp, vm, tot)
 	}
 	for _, p := range r.Scale {
 		if p.Users == 10000 {
