@@ -170,9 +170,20 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 		}
 		wg.Go(func() {
 			defer p.Close()
-			r, err := p.Answer(ctx, softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Tone: tone}})
-			if err != nil && ctx.Err() == nil {
-				slog.Warn("answerer stopped", "ext", ext, "error", err)
+			// A user created a moment ago may not be in Asterisk yet (a long reload still running):
+			// registration is retried for a minute, as a phone would.
+			var r []*softphone.Report
+			for retry := time.Now().Add(time.Minute); ; {
+				var err error
+				r, err = p.Answer(ctx, softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Tone: tone}})
+				if err == nil || ctx.Err() != nil {
+					break
+				}
+				if time.Now().After(retry) {
+					slog.Warn("answerer stopped", "ext", ext, "error", err)
+					break
+				}
+				time.Sleep(250 * time.Millisecond)
 			}
 			mu.Lock()
 			reports = append(reports, r...)
