@@ -513,6 +513,7 @@ func TestAdminHangup(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.ast.expectAll(t, "hangup c1", "hangup "+callee, "destroy sb-")
+	h.app.Wait() // the call leaves the table once its goroutine ends, just after the destroy
 	if err := h.app.Hangup(context.Background(), active[0].ID); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Errorf("second hangup: %v, want not_found", err)
 	}
