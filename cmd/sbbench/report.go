@@ -47,7 +47,7 @@ func (r *Report) Markdown() string {
 		fmt.Fprintf(&b, "Where the difference comes from: between the caller's INVITE and its 200, call control makes three ARI requests "+
 			"(endpoint state, originate, answer) and waits on two events (StasisStart, the callee's answer); a plain Dial() makes none. "+
 			"One ARI request costs %s at p50 (%s p99) on this machine (GET /ari/asterisk/ping, kept-alive connection, n=%d): "+
-			"three of them explain %s of the %s difference at p50, and the call handler's own work is about 0.07 ms "+
+			"three of them explain %s of the %s difference at p50, and the call handler's own work is a few microseconds "+
 			"(BenchmarkCallSetup). The rest is waiting, not work: Asterisk handing each channel to Stasis and serialising its events "+
 			"onto the websocket, the callee leg created by originate instead of from the dialplan, and scheduling on two cores "+
 			"shared with the load generators.\n\n",
