@@ -191,17 +191,12 @@ func (c *call) ring(ctx context.Context, user provisioning.User) (bool, string) 
 			case *v5.StasisStart:
 				if e.Channel.ID == calleeCh {
 					// An originated leg enters the app when it is answered.
-					c.mu.Lock()
-					c.calleeName = e.Channel.Name
-					c.mu.Unlock()
-					c.calleeInApp = true
+					c.calleeEntered(e.Channel.Name)
 					return true, "answered"
 				}
 			case *v5.ChannelStateChange:
 				if e.Channel.ID == calleeCh {
-					c.mu.Lock()
-					c.calleeName = e.Channel.Name
-					c.mu.Unlock()
+					c.setCalleeName(e.Channel.Name)
 					if e.Channel.State == "Up" {
 						return true, "answered"
 					}
@@ -235,6 +230,19 @@ func (c *call) ring(ctx context.Context, user provisioning.User) (bool, string) 
 			}
 		}
 	}
+}
+
+// setCalleeName records the callee leg's channel name (the dead man's switch needs it).
+func (c *call) setCalleeName(name string) {
+	c.mu.Lock()
+	c.calleeName = name
+	c.mu.Unlock()
+}
+
+// calleeEntered notes the callee leg's StasisStart: it is in the app and can be bridged.
+func (c *call) calleeEntered(name string) {
+	c.setCalleeName(name)
+	c.calleeInApp = true
 }
 
 func (c *call) callerLeftWhileRinging(ctx context.Context, calleeCh string) (bool, string) {
@@ -310,10 +318,7 @@ func (c *call) waitCalleeInApp(ctx context.Context, calleeCh string) bool {
 			switch e := e.(type) {
 			case *v5.StasisStart:
 				if e.Channel.ID == calleeCh {
-					c.mu.Lock()
-					c.calleeName = e.Channel.Name
-					c.mu.Unlock()
-					c.calleeInApp = true
+					c.calleeEntered(e.Channel.Name)
 				}
 			case *v5.ChannelDestroyed, *v5.StasisEnd, *v5.ChannelHangupRequest:
 				if eventChannel(e) == calleeCh {
