@@ -151,13 +151,32 @@ func (b *bench) waitEndpoint(ctx context.Context, ext string) error {
 	}
 }
 
-// answerers registers softphones for exts that answer every call at once, playing a tone; they
-// stop when ctx ends. It returns once Asterisk sees them all reachable, with a function that
-// collects their call reports.
-func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (func() []*softphone.Report, error) {
-	var mu sync.Mutex
-	var reports []*softphone.Report
-	var wg sync.WaitGroup
+// readyCallees creates n users from extension first, writes the plain Dial() path and
+// registers an answering phone for each (sending a tone of tone Hz, 0: silence) until ctx ends.
+func (b *bench) readyCallees(ctx context.Context, first, n int, tone float64) ([]string, error) {
+	if _, err := b.createUsers(ctx, first, n, 16); err != nil {
+		return nil, err
+	}
+	callees := make([]string, n)
+	for i := range callees {
+		callees[i] = strconv.Itoa(first + i)
+	}
+	if err := b.waitEndpoint(ctx, callees[n-1]); err != nil {
+		return nil, err
+	}
+	if err := b.siteDialplan(); err != nil {
+		return nil, err
+	}
+	if err := b.answerers(ctx, callees, tone); err != nil {
+		return nil, err
+	}
+	return callees, nil
+}
+
+// answerers registers softphones for exts that answer every call at once, playing a tone and
+// counting answered calls in b.answered; they stop when ctx ends. It returns once call control
+// sees them all online.
+func (b *bench) answerers(ctx context.Context, exts []string, tone float64) error {
 	for _, ext := range exts {
 		p, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext),
 			OnEvent: func(e softphone.Event) {
@@ -166,16 +185,14 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 				}
 			}})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		wg.Go(func() {
+		go func() {
 			defer p.Close()
 			// A user created a moment ago may not be in Asterisk yet (a long reload still running):
 			// registration is retried for a minute, as a phone would.
-			var r []*softphone.Report
 			for retry := time.Now().Add(time.Minute); ; {
-				var err error
-				r, err = p.Answer(ctx, softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Tone: tone}})
+				_, err := p.Answer(ctx, softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Tone: tone}})
 				if err == nil || ctx.Err() != nil {
 					break
 				}
@@ -185,10 +202,7 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 				}
 				time.Sleep(250 * time.Millisecond)
 			}
-			mu.Lock()
-			reports = append(reports, r...)
-			mu.Unlock()
-		})
+		}()
 	}
 	// Ready means online for call control (the endpoint state it reads), not merely a contact
 	// in Asterisk: right after many registrations Asterisk publishes the state a moment later,
@@ -206,16 +220,11 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) (fun
 			break
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%d of %d callees not online after a minute (first: %s)", len(pending), len(exts), pending[0])
+			return fmt.Errorf("%d of %d callees not online after a minute (first: %s)", len(pending), len(exts), pending[0])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return func() []*softphone.Report {
-		wg.Wait()
-		mu.Lock()
-		defer mu.Unlock()
-		return reports
-	}, nil
+	return nil
 }
 
 // siteDialplan writes the plain-Dial() comparison path: 9 + extension dials the phone directly,

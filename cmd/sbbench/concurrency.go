@@ -41,25 +41,17 @@ func (b *bench) concurrency(ctx context.Context, steps []int, hold time.Duration
 	for _, n := range steps {
 		most = max(most, n)
 	}
-	if _, err := b.createUsers(ctx, 7001, most, 16); err != nil { // callees, apart from the rate phase's
-		return nil, err
-	}
 	if _, err := b.createUsers(ctx, 8001, most, 16); err != nil { // callers
-		return nil, err
-	}
-	var callees []string
-	for i := range most {
-		callees = append(callees, strconv.Itoa(7001+i))
-	}
-	if err := b.waitEndpoint(ctx, strconv.Itoa(8000+most)); err != nil {
-		return nil, err
-	}
-	if err := b.siteDialplan(); err != nil {
 		return nil, err
 	}
 	actx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := b.answerers(actx, callees, 2000); err != nil {
+	// Callees apart from the rate phase's, whose unregistering phones could look like these.
+	callees, err := b.readyCallees(actx, 7001, most, 2000)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.waitEndpoint(ctx, strconv.Itoa(8000+most)); err != nil {
 		return nil, err
 	}
 	phones := make([]*softphone.Phone, most)

@@ -75,22 +75,10 @@ func (b *bench) callRate(ctx context.Context, steps []int, d time.Duration) (*Ra
 	if _, err := b.createUsers(ctx, 5000, 1, 1); err != nil {
 		return nil, err
 	}
-	if _, err := b.createUsers(ctx, 5101, rateCallees, 16); err != nil { // 5101-5600
-		return nil, err
-	}
-	var callees []string
-	for i := range rateCallees {
-		callees = append(callees, strconv.Itoa(5101+i))
-	}
-	if err := b.waitEndpoint(ctx, callees[len(callees)-1]); err != nil {
-		return nil, err
-	}
-	if err := b.siteDialplan(); err != nil {
-		return nil, err
-	}
 	actx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := b.answerers(actx, callees, 2000); err != nil {
+	callees, err := b.readyCallees(actx, 5101, rateCallees, 2000) // 5101-5600
+	if err != nil {
 		return nil, err
 	}
 	tone := filepath.Join(b.dir, "tone.wav")

@@ -43,22 +43,13 @@ func ratio(a, d Percentiles) Ratio {
 const setupCallees = 10
 
 func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, error) {
-	if _, err := b.createUsers(ctx, 5000, 1+setupCallees, 8); err != nil {
-		return nil, err
-	}
-	var callees []string
-	for i := 1; i <= setupCallees; i++ {
-		callees = append(callees, strconv.Itoa(5000+i))
-	}
-	if err := b.waitEndpoint(ctx, callees[len(callees)-1]); err != nil {
-		return nil, err
-	}
-	if err := b.siteDialplan(); err != nil {
+	if _, err := b.createUsers(ctx, 5000, 1, 1); err != nil { // the caller
 		return nil, err
 	}
 	actx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := b.answerers(actx, callees, 0); err != nil {
+	callees, err := b.readyCallees(actx, 5001, setupCallees, 0)
+	if err != nil {
 		return nil, err
 	}
 	// Calls alternate ARI / plain and rotate over the callees; one call at a time (-l 1), so
