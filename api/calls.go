@@ -9,14 +9,13 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-// CallService lists call records and ends calls in progress (ari.Calls).
+// CallService lists call records and ends calls in progress (the call control service).
 type CallService interface {
-	Calls(ctx context.Context, f ari.CallFilter) (ari.CallPage, error)
-	Call(ctx context.Context, id string) (ari.CallRecord, error)
+	Calls(ctx context.Context, f switchboard.CallFilter) (switchboard.CallPage, error)
+	Call(ctx context.Context, id string) (switchboard.CallRecord, error)
 	HangupCall(ctx context.Context, id string) error
 }
 
@@ -47,7 +46,7 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-func toCall(r ari.CallRecord) Call {
+func toCall(r switchboard.CallRecord) Call {
 	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
 		Reason: r.Reason, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt), EndedAt: optTime(r.EndedAt)}
 }
@@ -65,7 +64,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	f := ari.CallFilter{User: q.Get("user"), Before: q.Get("before"), Limit: 100}
+	f := switchboard.CallFilter{User: q.Get("user"), Before: q.Get("before"), Limit: 100}
 	var err error
 	if v := q.Get("active"); v != "" {
 		if f.Active, err = strconv.ParseBool(v); err != nil {

@@ -2,8 +2,8 @@ package ari
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -12,25 +12,46 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/records"
 )
+
+// UserDirectory tells call control who an extension is.
+type UserDirectory interface {
+	User(ctx context.Context, ext string) (provisioning.User, error)
+}
 
 // App is the Stasis application: every call to a provisioned extension enters it (see
 // asterisk/extensions.conf) and it decides what happens. Each call runs in its own goroutine;
 // events reach it through an unbounded mailbox, so a slow call never delays another.
+//
+// What the App owns lives in Asterisk, not in its memory: bridges and callee legs are named
+// after the call (BridgePrefix+ID, ID+LegMark), so that after a restart or a lost connection
+// Reconcile rebuilds every call from what Asterisk holds. Stopping the App leaves every call to
+// Asterisk exactly as it is.
 type App struct {
 	Asterisk Asterisk
-	Users    UserDirectory
-	Recorder *Recorder
-	Logger   *slog.Logger
-	Metrics  *Metrics
+	// AppName is the Stasis application's name (default "switchboard"): reconciliation takes
+	// over only channels in this application.
+	AppName string
+	Users   UserDirectory
+	Records *records.Writer
+	Logger  *slog.Logger
+	Metrics *Metrics
 	// RingGrace is how long past the callee's ring timeout call control waits for Asterisk's
 	// own dial timeout before hanging up the callee itself (default 3 s).
 	RingGrace time.Duration
+	// Reconnect, when set, is asked for when Asterisk stops answering in the middle of a call:
+	// the new connection's reconciliation then takes the call over from what Asterisk holds.
+	Reconnect func()
+	// Connected, when set, reports whether events are flowing; call control takes no decision
+	// on a timer while they are not (the answer it waits for may be in the lost events).
+	Connected func() bool
 
 	once     sync.Once
 	mu       sync.Mutex
 	calls    map[string]*call // by call ID
-	channels map[string]*call // by caller and callee channel ID
+	channels map[string]*call // by every channel a call owns (caller, legs)
 	ctx      context.Context
 	wg       sync.WaitGroup
 }
@@ -51,34 +72,61 @@ func (a *App) init() {
 		if a.ctx == nil {
 			a.ctx = context.Background()
 		}
+		if a.Connected == nil {
+			a.Connected = func() bool { return true }
+		}
 	})
 }
 
-// Start binds the application to a client: events go to HandleEvent and every (re)connection
-// reconciles with what Asterisk holds. Calls stop being handled when ctx ends.
-func (a *App) Start(ctx context.Context, c *Client) {
+// EventSource is the connection call control listens on: *Client, or a fake in tests.
+type EventSource interface {
+	App() string
+	OnEvent(func(v5.Event))
+	OnConnect(func(ctx context.Context))
+	Connected() bool
+	Reconnect()
+	FilterEvents(ctx context.Context) error
+}
+
+var _ EventSource = (*Client)(nil)
+
+// Start binds the application to its event source: events go to HandleEvent, every
+// (re)connection renews the control plane's lease and reconciles with what Asterisk holds.
+// When ctx ends, calls stop being driven and are left to Asterisk as they are.
+func (a *App) Start(ctx context.Context, src EventSource) {
 	a.ctx = ctx
+	a.AppName = src.App()
+	a.Reconnect = src.Reconnect
+	a.Connected = src.Connected
 	a.init()
-	c.OnEvent(a.HandleEvent)
-	c.OnConnect(func(ctx context.Context) {
-		if err := c.FilterEvents(ctx); err != nil {
+	src.OnEvent(a.HandleEvent)
+	lease := &Lease{Asterisk: a.Asterisk, Connected: src.Connected, Logger: a.Logger}
+	src.OnConnect(func(ctx context.Context) {
+		if err := src.FilterEvents(ctx); err != nil {
 			a.Logger.Warn("set ARI event filter (all events will be sent)", "error", err)
+		}
+		if err := lease.Renew(ctx); err != nil {
+			a.Logger.Warn("renew lease", "error", err)
 		}
 		if err := a.Reconcile(ctx); err != nil {
 			a.Logger.Warn("reconcile after connect", "error", err)
 		}
 	})
+	a.wg.Go(func() { lease.Run(ctx) })
 }
 
-// Wait waits until every call goroutine has finished.
+// Wait waits until every call goroutine has returned.
 func (a *App) Wait() { a.wg.Wait() }
 
-// HandleEvent routes one ARI event: a new call starts a goroutine; anything about a known
-// channel goes to its call's mailbox; the rest is ignored.
+// HandleEvent routes one ARI event: a caller entering the app starts a call; anything about a
+// channel a call owns goes to its mailbox; a leg nobody owns is hung up; the rest is ignored.
 func (a *App) HandleEvent(e v5.Event) {
 	a.init()
-	if st, ok := e.(*v5.StasisStart); ok && len(st.Args) >= 2 && st.Args[0] == "call" {
-		a.startCall(st)
+	if a.ctx.Err() != nil {
+		return // stopped: calls are Asterisk's now
+	}
+	if st, ok := e.(*v5.StasisStart); ok {
+		a.stasisStart(st)
 		return
 	}
 	id := eventChannel(e)
@@ -90,6 +138,36 @@ func (a *App) HandleEvent(e v5.Event) {
 	a.mu.Unlock()
 	if c != nil {
 		c.mailbox.push(e)
+	}
+}
+
+func (a *App) stasisStart(st *v5.StasisStart) {
+	a.mu.Lock()
+	owner := a.channels[st.Channel.ID]
+	a.mu.Unlock()
+	purpose := ""
+	if len(st.Args) > 0 {
+		purpose = st.Args[0]
+	}
+	switch {
+	case owner != nil && purpose == "callee":
+		owner.mailbox.push(st)
+	case owner != nil:
+		// A channel already driven by a call entered again (or the event came twice).
+		a.Logger.Debug("StasisStart for a channel already owned: ignored", "channel", st.Channel.ID, "call_id", owner.id)
+	case purpose == "call" && len(st.Args) >= 2:
+		number := ""
+		if st.Channel.Caller != nil {
+			number = st.Channel.Caller.Number
+		}
+		a.startCall(Channel{ID: st.Channel.ID, Name: st.Channel.Name, State: st.Channel.State},
+			st.Args[1], number, time.Now())
+	default:
+		// A leg answered after its call ended, an originate that completed after its request
+		// timed out, a channel sent here with arguments call control does not know: nobody
+		// will ever drive it, so it must not sit in Stasis.
+		a.Logger.Info("hanging up a channel nobody owns", "channel", st.Channel.ID, "name", st.Channel.Name, "args", st.Args)
+		a.wg.Go(func() { a.Asterisk.Hangup(context.WithoutCancel(a.ctx), st.Channel.ID, "normal") })
 	}
 }
 
@@ -114,78 +192,111 @@ func eventChannel(e v5.Event) string {
 	return ""
 }
 
-func (a *App) startCall(st *v5.StasisStart) {
+// startCall begins driving a caller that entered the app: from the lookup of what was dialled.
+func (a *App) startCall(caller Channel, dialled, callerNumber string, started time.Time) {
+	c := a.newCall(uuid.NewString(), caller, dialled, started)
+	if c.caller == "" {
+		c.caller = callerNumber
+	}
+	c.setRecord(switchboard.CallChange{ID: c.id, Caller: c.caller, Callee: c.callee,
+		CallerChannel: c.callerCh, StartedAt: started})
+	c.log.Info("call started")
+	a.run(c, c.lookup)
+}
+
+// newCall makes a call and registers it with its caller channel.
+func (a *App) newCall(id string, caller Channel, dialled string, started time.Time) *call {
 	c := &call{
 		app:        a,
-		id:         uuid.NewString(),
-		callee:     st.Args[1],
-		callerCh:   st.Channel.ID,
-		callerName: st.Channel.Name,
-		caller:     endpointOf(st.Channel.Name),
-		started:    time.Now(),
+		id:         id,
+		callee:     dialled,
+		callerCh:   caller.ID,
+		callerName: caller.Name,
+		callerUp:   caller.State == "Up",
+		caller:     endpointOf(caller.Name),
 		mailbox:    newMailbox(),
-		cancelled:  make(chan struct{}),
+		stop:       make(chan struct{}),
+		hangup:     make(chan struct{}),
+		done:       make(chan struct{}),
+		rec:        switchboard.CallRecord{ID: id, CallerChannel: caller.ID, StartedAt: started},
 	}
-	if c.caller == "" {
-		c.caller = st.Channel.Caller.Number
-	}
+	c.rec.Caller, c.rec.Callee = c.caller, dialled
 	c.log = a.Logger.With("call_id", c.id, "caller", c.caller, "callee", c.callee, "caller_channel", c.callerCh)
 	a.mu.Lock()
 	a.calls[c.id] = c
 	a.channels[c.callerCh] = c
 	a.mu.Unlock()
 	a.Metrics.active.Inc()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
+	return c
+}
+
+// run drives c from the given step until it ends or is stopped.
+func (a *App) run(c *call, from step) {
+	a.wg.Go(func() {
+		defer close(c.done)
 		defer a.forget(c)
-		c.run(a.ctx)
-	}()
+		for s := from; s != nil; {
+			s = s(a.ctx)
+		}
+	})
 }
 
-// endpointOf returns the endpoint of a channel name: "PJSIP/1001-0000002a" → "1001".
-func endpointOf(name string) string {
-	rest, ok := strings.CutPrefix(name, "PJSIP/")
-	if !ok {
-		return ""
-	}
-	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
-		return rest[:i]
-	}
-	return rest
-}
-
-func (a *App) track(c *call, channelID string) {
+// own registers a channel (a callee leg) as c's: its events go to c's mailbox.
+func (a *App) own(c *call, channelID string) {
 	a.mu.Lock()
 	a.channels[channelID] = c
 	a.mu.Unlock()
 }
 
+// disown forgets a channel of c: a StasisStart for it later is hung up.
+func (a *App) disown(c *call, channelID string) {
+	a.mu.Lock()
+	if a.channels[channelID] == c {
+		delete(a.channels, channelID)
+	}
+	a.mu.Unlock()
+}
+
+// forget drops a call that ended or was stopped.
 func (a *App) forget(c *call) {
 	a.mu.Lock()
-	delete(a.calls, c.id)
-	delete(a.channels, c.callerCh)
-	if c.calleeCh != "" {
-		delete(a.channels, c.calleeCh)
+	if a.calls[c.id] == c {
+		delete(a.calls, c.id)
+	}
+	for ch, owner := range a.channelsOf(c) {
+		if owner == c {
+			delete(a.channels, ch)
+		}
 	}
 	a.mu.Unlock()
 	a.Metrics.active.Dec()
 }
 
-// ActiveCalls returns the records of the calls in progress.
-func (a *App) ActiveCalls() []CallRecord {
-	a.init()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]CallRecord, 0, len(a.calls))
-	for _, c := range a.calls {
-		out = append(out, c.snapshot())
+// channelsOf returns the channel entries that point at c (a.mu held).
+func (a *App) channelsOf(c *call) map[string]*call {
+	out := map[string]*call{}
+	for _, ch := range append([]string{c.callerCh}, c.ownedLegs()...) {
+		if a.channels[ch] == c {
+			out[ch] = c
+		}
 	}
 	return out
 }
 
-// Hangup ends a call in progress (DELETE /api/v1/calls/{id}); ENOTFOUND when no such call is
-// in progress.
+// ActiveCalls returns the records of the calls in progress.
+func (a *App) ActiveCalls() []switchboard.CallRecord {
+	a.init()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]switchboard.CallRecord, 0, len(a.calls))
+	for _, c := range a.calls {
+		out = append(out, c.record())
+	}
+	return out
+}
+
+// Hangup ends a call in progress (DELETE /api/v1/calls/{id}) in whatever phase it is: looking
+// the callee up, ringing, bridged, or in voicemail. ENOTFOUND when no such call is in progress.
 func (a *App) Hangup(ctx context.Context, id string) error {
 	a.init()
 	a.mu.Lock()
@@ -198,170 +309,35 @@ func (a *App) Hangup(ctx context.Context, id string) error {
 	return nil
 }
 
-// Reconcile brings call control in line with what Asterisk holds after a (re)connection: it
-// ends bridges of ours that lost a party, hangs up callee legs nobody drives any more, and
-// hands callers that were mid-setup back to the dialplan, which dials the callee itself. Calls
-// whose two parties are still bridged are left alone: they keep their audio, and the hangup
-// handlers set on both legs end the call when either party hangs up.
-func (a *App) Reconcile(ctx context.Context) error {
-	a.init()
-	st, err := a.Asterisk.AppState(ctx)
-	if err != nil {
-		return fmt.Errorf("reconcile: %w", err)
+// LegMark follows the call ID in the ID of every callee leg: "<call ID>-callee" for the first
+// leg of a call, "<call ID>-callee2" and so on for the next ones.
+const LegMark = "-callee"
+
+// legID is the ID of a call's n-th callee leg (from 1).
+func legID(callID string, n int) string {
+	if n <= 1 {
+		return callID + LegMark
 	}
-	bridged := map[string]bool{}
-	for _, b := range st.Bridges {
-		if len(b.Channels) >= 2 {
-			for _, ch := range b.Channels {
-				bridged[ch] = true
-			}
-			a.adopt(ctx, b)
-			continue
-		}
-		a.Logger.Info("reconcile: ending a bridge that lost a party", "bridge", b.ID, "channels", b.Channels)
-		for _, ch := range b.Channels {
-			a.Asterisk.Hangup(ctx, ch, "normal")
-		}
-		a.Asterisk.DestroyBridge(ctx, b.ID)
-	}
-	for _, ch := range st.Channels {
-		a.mu.Lock()
-		owned := a.channels[ch.ID] != nil
-		a.mu.Unlock()
-		if owned || bridged[ch.ID] {
-			continue
-		}
-		if strings.HasSuffix(ch.ID, calleeSuffix) {
-			a.Logger.Info("reconcile: hanging up an orphaned callee leg", "channel", ch.ID, "name", ch.Name)
-			a.Asterisk.Hangup(ctx, ch.ID, "normal")
-			continue
-		}
-		a.Logger.Info("reconcile: handing an orphaned caller back to the dialplan", "channel", ch.ID, "name", ch.Name)
-		if err := a.Asterisk.SetVariable(ctx, ch.ID, "SB_NEXT", "dial"); err == nil {
-			a.Asterisk.Continue(ctx, ch.ID)
-		}
-	}
-	return a.closeStaleRecords(ctx)
+	return callID + LegMark + strconv.Itoa(n)
 }
 
-// adopt watches a call that was bridged before a restart, so that its end is recorded and its
-// other leg hung up even if the hangup handlers already fired on one side.
-func (a *App) adopt(ctx context.Context, b BridgeState) {
-	if a.Recorder == nil {
-		return
+// callOfLeg returns the call ID a leg belongs to and the leg's number, or "" when channelID is
+// not a callee leg's.
+func callOfLeg(channelID string) (string, int) {
+	i := strings.LastIndex(channelID, LegMark)
+	if i <= 0 {
+		return "", 0
 	}
-	a.mu.Lock()
-	for _, ch := range b.Channels {
-		if a.channels[ch] != nil {
-			a.mu.Unlock()
-			return // already ours
-		}
+	rest := channelID[i+len(LegMark):]
+	if rest == "" {
+		return channelID[:i], 1
 	}
-	a.mu.Unlock()
-	var rec CallRecord
-	found := false
-	for _, ch := range b.Channels {
-		if r, err := a.Recorder.Store.CallByChannel(ctx, ch); err == nil && r.Active() {
-			rec, found = r, true
-			break
-		}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n < 2 || strconv.Itoa(n) != rest {
+		return "", 0
 	}
-	if !found {
-		return
-	}
-	c := &call{
-		app: a, id: rec.ID, caller: rec.Caller, callee: rec.Callee, callerCh: rec.CallerChannel,
-		calleeCh: rec.CalleeChannel, bridge: b.ID, started: rec.StartedAt, answered: rec.AnsweredAt,
-		outcome: rec.Outcome, reason: rec.Reason, mailbox: newMailbox(), cancelled: make(chan struct{}),
-		ringed: closedChan,
-	}
-	c.log = a.Logger.With("call_id", c.id, "caller", c.caller, "callee", c.callee, "caller_channel", c.callerCh)
-	c.log.Info("reconcile: adopted a bridged call", "bridge", b.ID)
-	a.mu.Lock()
-	a.calls[c.id] = c
-	a.channels[c.callerCh] = c
-	a.channels[c.calleeCh] = c
-	a.mu.Unlock()
-	a.Metrics.active.Inc()
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		defer a.forget(c)
-		defer a.Asterisk.DestroyBridge(context.WithoutCancel(a.ctx), b.ID)
-		// A leg may have left while nobody listened: check before waiting for events.
-		for _, ch := range []string{c.callerCh, c.calleeCh} {
-			if ok, err := a.Asterisk.ChannelExists(a.ctx, ch); err == nil && !ok {
-				c.mailbox.push(&v5.ChannelDestroyed{Channel: v5.ChannelData{ID: ch}})
-			}
-		}
-		c.waitBridged(a.ctx)
-	}()
+	return channelID[:i], n
 }
 
-// closeStaleRecords ends the records of calls that ended while nobody was watching (the control
-// plane was down as the caller hung up in voicemail, or as a bridged call ended).
-func (a *App) closeStaleRecords(ctx context.Context) error {
-	if a.Recorder == nil {
-		return nil
-	}
-	page, err := a.Recorder.Store.Calls(ctx, CallFilter{Active: true, Limit: 1000})
-	if err != nil {
-		return fmt.Errorf("reconcile records: %w", err)
-	}
-	for _, r := range page.Calls {
-		a.mu.Lock()
-		owned := a.calls[r.ID] != nil
-		a.mu.Unlock()
-		if owned {
-			continue
-		}
-		exists, err := a.Asterisk.ChannelExists(ctx, r.CallerChannel)
-		if err != nil || exists {
-			continue
-		}
-		a.Logger.Info("reconcile: closing the record of a call that ended meanwhile", "call_id", r.ID)
-		a.Recorder.Amend(ctx, r.CallerChannel, func(r *CallRecord) {
-			if r.EndedAt.IsZero() {
-				r.EndedAt = time.Now()
-			}
-			if r.Outcome == "" {
-				r.Outcome = Failed
-			}
-		})
-	}
-	return nil
-}
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
-
-// mailbox is an unbounded FIFO of events for one call.
-type mailbox struct {
-	mu    sync.Mutex
-	items []v5.Event
-	ready chan struct{}
-}
-
-func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
-
-func (m *mailbox) push(e v5.Event) {
-	m.mu.Lock()
-	m.items = append(m.items, e)
-	m.mu.Unlock()
-	select {
-	case m.ready <- struct{}{}:
-	default:
-	}
-}
-
-// next returns the next event, or nil when the mailbox is empty.
-func (m *mailbox) next() v5.Event {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.items) == 0 {
-		return nil
-	}
-	e := m.items[0]
-	m.items[0] = nil
-	m.items = m.items[1:]
-	return e
-}
+// bridgeID is the ID of a call's bridge.
+func bridgeID(callID string) string { return BridgePrefix + callID }

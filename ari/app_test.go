@@ -2,539 +2,540 @@ package ari_test
 
 import (
 	"context"
-	"fmt"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	v5 "github.com/CyCoreSystems/ari/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/records"
+	"github.com/switchboard-pbx/switchboard/records/inmem"
 )
-
-// fakeAsterisk is the seam the call flow talks to: it records every operation and answers
-// as configured. Events are fed by the test through App.HandleEvent.
-type fakeAst struct {
-	mu        sync.Mutex
-	ops       chan string
-	endpoints map[string]ari.Endpoint
-	failOn    map[string]error // operation name → error
-	state     ari.AppState
-	rings     []string
-	bridges   []string
-}
-
-func newFakeAst() *fakeAst {
-	return &fakeAst{ops: make(chan string, 1000), endpoints: map[string]ari.Endpoint{}, failOn: map[string]error{}}
-}
-
-func (f *fakeAst) op(name, detail string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	switch name {
-	case "ring":
-		// Ringing and the bridge run concurrently with the rest of the setup: recorded, not
-		// sequenced.
-		f.rings = append(f.rings, detail)
-	case "bridge":
-		f.bridges = append(f.bridges, detail)
-	default:
-		f.ops <- name + " " + detail
-	}
-	return f.failOn[name]
-}
-
-// bridge returns the bridge created for the call, waiting for it.
-func (f *fakeAst) bridge(t *testing.T) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		f.mu.Lock()
-		n := len(f.bridges)
-		var b string
-		if n > 0 {
-			b = f.bridges[n-1]
-		}
-		f.mu.Unlock()
-		if n > 0 {
-			return b
-		}
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("no bridge created")
-	return ""
-}
-
-func (f *fakeAst) rang(id string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, r := range f.rings {
-		if r == id {
-			return true
-		}
-	}
-	return false
-}
-
-func (f *fakeAst) Endpoint(_ context.Context, ext string) (ari.Endpoint, error) {
-	f.op("endpoint", ext)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ep, ok := f.endpoints[ext]
-	if !ok {
-		return ari.Endpoint{}, switchboard.Errorf(switchboard.ENOTFOUND, "no endpoint")
-	}
-	return ep, nil
-}
-func (f *fakeAst) Originate(_ context.Context, r ari.OriginateRequest) error {
-	return f.op("originate", fmt.Sprintf("%s %s %s %s %s %s", r.ID, r.Endpoint, r.AppArgs, r.Originator, r.Timeout, r.CallerID))
-}
-func (f *fakeAst) Ring(_ context.Context, id string) error   { return f.op("ring", id) }
-func (f *fakeAst) Answer(_ context.Context, id string) error { return f.op("answer", id) }
-func (f *fakeAst) Hangup(_ context.Context, id, reason string) error {
-	return f.op("hangup", id+" "+reason)
-}
-func (f *fakeAst) SetVariable(_ context.Context, id, name, value string) error {
-	return f.op("set", id+" "+name+"="+value)
-}
-func (f *fakeAst) Continue(_ context.Context, id string) error { return f.op("continue", id) }
-func (f *fakeAst) CreateBridge(_ context.Context, id string) error {
-	return f.op("bridge", id)
-}
-func (f *fakeAst) AddToBridge(_ context.Context, id string, chans ...string) error {
-	return f.op("add", strings.Join(chans, ","))
-}
-func (f *fakeAst) DestroyBridge(_ context.Context, id string) error { return f.op("destroy", id) }
-func (f *fakeAst) SubscribeEndpoints(context.Context) error         { return nil }
-func (f *fakeAst) ChannelExists(_ context.Context, id string) (bool, error) {
-	return false, f.op("exists", id)
-}
-func (f *fakeAst) AppState(context.Context) (ari.AppState, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.state, nil
-}
-
-// expect waits for the next operation and checks it starts with want.
-func (f *fakeAst) expect(t *testing.T, want string) string {
-	t.Helper()
-	select {
-	case got := <-f.ops:
-		if !strings.HasPrefix(got, want) {
-			t.Fatalf("operation %q, want %q", got, want)
-		}
-		return got
-	case <-time.After(10 * time.Second):
-		t.Fatalf("no operation, want %q", want)
-	}
-	return ""
-}
-
-// expectSet waits until the operations include all of want (in any order) and none of them is
-// missing after the others arrived.
-func (f *fakeAst) expectAll(t *testing.T, want ...string) {
-	t.Helper()
-	missing := map[string]bool{}
-	for _, w := range want {
-		missing[w] = true
-	}
-	deadline := time.After(10 * time.Second)
-	for len(missing) > 0 {
-		select {
-		case got := <-f.ops:
-			for w := range missing {
-				if strings.HasPrefix(got, w) {
-					delete(missing, w)
-					break
-				}
-			}
-		case <-deadline:
-			t.Fatalf("operations never came: %v", missing)
-		}
-	}
-}
-
-func (f *fakeAst) noMore(t *testing.T) {
-	t.Helper()
-	select {
-	case got := <-f.ops:
-		t.Fatalf("unexpected operation %q", got)
-	default:
-	}
-}
 
 type directory map[string]provisioning.User
 
 func (d directory) User(_ context.Context, ext string) (provisioning.User, error) {
-	u, ok := d[ext]
-	if !ok {
-		return u, switchboard.Errorf(switchboard.ENOTFOUND, "no user")
+	if u, ok := d[ext]; ok {
+		return u, nil
 	}
-	return u, nil
+	return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user %s", ext)
 }
 
-type memCalls struct {
-	mu      sync.Mutex
-	records map[string]ari.CallRecord
+var users = directory{
+	"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
+	"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
+	"1003": {Extension: "1003", Name: "Carol", RingTimeout: 20},
+	"1004": {Extension: "1004", Name: "Dan", RingTimeout: 1, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
 }
 
-func (m *memCalls) SaveCall(_ context.Context, r ari.CallRecord) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.records[r.ID] = r
-	return nil
-}
-func (m *memCalls) Call(_ context.Context, id string) (ari.CallRecord, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	r, ok := m.records[id]
-	if !ok {
-		return r, switchboard.Errorf(switchboard.ENOTFOUND, "no call")
-	}
-	return r, nil
-}
-func (m *memCalls) CallByChannel(_ context.Context, ch string) (ari.CallRecord, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range m.records {
-		if r.CallerChannel == ch {
-			return r, nil
-		}
-	}
-	return ari.CallRecord{}, switchboard.Errorf(switchboard.ENOTFOUND, "no call")
-}
-func (m *memCalls) Calls(context.Context, ari.CallFilter) (ari.CallPage, error) {
-	return ari.CallPage{}, nil
-}
-
-// only returns the one record stored.
-func (m *memCalls) only(t *testing.T) ari.CallRecord {
-	t.Helper()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.records) != 1 {
-		t.Fatalf("%d records, want 1", len(m.records))
-	}
-	for _, r := range m.records {
-		return r
-	}
-	return ari.CallRecord{}
-}
-
+// harness is call control over a simulated Asterisk, with its records in memory. restart
+// replaces the App by a new one on the same Asterisk and store, as a restarted process would.
 type harness struct {
-	t      *testing.T
-	ast    *fakeAst
-	app    *ari.App
-	calls  *memCalls
-	rec    *ari.Recorder
-	cancel context.CancelFunc
+	t        *testing.T
+	ast      *simAsterisk
+	store    *inmem.CallStore
+	app      *ari.App
+	registry *prometheus.Registry
+	stop     context.CancelFunc
+	writer   *records.Writer
+	stopRecs context.CancelFunc
 }
 
 func newHarness(t *testing.T) *harness {
-	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, ast: newFakeAst(), calls: &memCalls{records: map[string]ari.CallRecord{}}, cancel: cancel}
-	h.rec = &ari.Recorder{Store: h.calls}
-	go h.rec.Run(ctx)
-	h.app = &ari.App{Asterisk: h.ast, Recorder: h.rec, RingGrace: 200 * time.Millisecond,
-		Users: directory{
-			"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
-			"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
-			"1003": {Extension: "1003", Name: "Carol", RingTimeout: 5},
-		}}
-	h.app.Start(ctx, mustClient(t))
-	t.Cleanup(func() { cancel(); h.app.Wait() })
+	h := &harness{t: t, ast: newSim(), store: &inmem.CallStore{}}
+	for _, ext := range []string{"1002", "1003", "1004"} {
+		h.ast.setEndpoint(ext, ari.Endpoint{State: "online"})
+	}
+	h.start()
+	t.Cleanup(h.shutdown)
 	return h
 }
 
-func mustClient(t testing.TB) *ari.Client {
-	c, err := ari.NewClient(ari.Config{URL: "http://127.0.0.1:1", App: "switchboard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+// start runs a new App (and records writer), connected.
+func (h *harness) start() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	rctx, rcancel := context.WithCancel(context.Background())
+	h.writer = &records.Writer{Store: h.store}
+	go h.writer.Run(rctx)
+	h.registry = prometheus.NewRegistry()
+	h.app = &ari.App{Asterisk: h.ast, Users: users, Records: h.writer, RingGrace: 50 * time.Millisecond,
+		Metrics: ari.NewMetrics(h.registry)}
+	h.ast.mu.Lock()
+	h.ast.onConnect = nil
+	h.ast.mu.Unlock()
+	h.app.Start(ctx, h.ast)
+	h.stop, h.stopRecs = cancel, rcancel
+	h.ast.connect(ctx)
 }
 
-// recordWhere waits until the only record satisfies cond (records are written in the
-// background, after the operations the tests observe) and returns it; after 10 s it returns
-// the record as it is, for the test to report.
-func (h *harness) recordWhere(cond func(ari.CallRecord) bool) ari.CallRecord {
+// shutdown stops the App as SIGTERM does, and waits for it.
+func (h *harness) shutdown() {
+	if h.stop == nil {
+		return
+	}
+	h.stop()
+	h.app.Wait()
+	<-h.writer.Idle()
+	h.stopRecs()
+	h.stop = nil
+}
+
+func (h *harness) restart() {
+	h.shutdown()
+	h.start()
+}
+
+// leg waits for the callee leg of the call whose caller channel is caller and returns it.
+func (h *harness) leg(caller string) string {
+	h.t.Helper()
+	var id string
+	eventually(h.t, "callee leg of "+caller, func() bool {
+		r := h.recordOf(caller)
+		if r.ID == "" || r.CalleeChannel == "" || !h.ast.has(r.CalleeChannel) {
+			return false
+		}
+		id = r.CalleeChannel
+		return true
+	})
+	return id
+}
+
+// recordOf returns the record of the call of a caller channel, as stored now.
+func (h *harness) recordOf(caller string) switchboard.CallRecord {
+	for _, r := range h.store.All() {
+		if r.CallerChannel == caller {
+			return r
+		}
+	}
+	return switchboard.CallRecord{}
+}
+
+// waitRecord waits until the stored record of caller's call satisfies cond and returns it.
+func (h *harness) waitRecord(caller, what string, cond func(switchboard.CallRecord) bool) switchboard.CallRecord {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		<-h.rec.Idle()
-		h.calls.mu.Lock()
-		n := len(h.calls.records)
-		h.calls.mu.Unlock()
-		if n > 0 {
-			if r := h.calls.only(h.t); cond(r) || time.Now().After(deadline) {
-				return r
-			}
-		} else if time.Now().After(deadline) {
-			h.t.Fatal("no record written")
+		<-h.writer.Idle()
+		r := h.recordOf(caller)
+		if cond(r) {
+			return r
 		}
-		time.Sleep(5 * time.Millisecond)
+		if time.Now().After(deadline) {
+			h.t.Fatalf("record of %s: want %s, have %+v", caller, what, r)
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
-func channel(id, name, state string) v5.ChannelData {
-	return v5.ChannelData{ID: id, Name: name, State: state}
+func ended(outcome switchboard.Outcome, reason string) func(switchboard.CallRecord) bool {
+	return func(r switchboard.CallRecord) bool {
+		return !r.Active() && r.Outcome == outcome && r.Reason == reason
+	}
 }
 
-// placeCall makes 1001 call ext and returns the caller channel ID.
-func (h *harness) placeCall(ext string) string {
-	h.app.HandleEvent(&v5.StasisStart{Args: []string{"call", ext}, Channel: channel("c1", "PJSIP/1001-00000001", "Ring")})
-	return "c1"
+func (h *harness) activeGauge() float64 {
+	mfs, _ := h.registry.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "switchboard_calls_active" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	return -1
 }
 
-// answer simulates the callee answering: its state goes Up and it enters the app.
-func (h *harness) answer(callee string) {
-	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "PJSIP/1002-00000002", "Up")})
-	h.app.HandleEvent(&v5.StasisStart{Args: []string{"callee"}, Channel: channel(callee, "PJSIP/1002-00000002", "Up")})
-}
-
-// ringing drives the call to the ringing state and returns the callee channel ID.
-func (h *harness) ringing() string {
+// bridgedCall places a call from 1001 to 1002 and answers it.
+func (h *harness) bridgedCall() (caller, leg string) {
 	h.t.Helper()
-	h.ast.endpoints["1002"] = ari.Endpoint{State: "online"}
-	h.placeCall("1002")
-	h.ast.expect(h.t, "endpoint 1002")
-	created := h.ast.expect(h.t, "originate ")
-	callee := strings.Fields(created)[1]
-	if !strings.HasSuffix(callee, "-callee") || !strings.Contains(created, "PJSIP/1002 callee,") ||
-		!strings.Contains(created, " c1 20s ") || !strings.HasSuffix(created, `"Alice" <1001>`) {
-		h.t.Fatalf("originate = %q", created)
-	}
-	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "PJSIP/1002-00000002", "Ringing")})
-	return callee
+	caller = h.ast.dial("1001", "1002")
+	leg = h.leg(caller)
+	h.ast.answer(h.t, leg)
+	h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	eventually(h.t, "the caller's hangup handler set", func() bool { return h.ast.hasHandler(caller) })
+	return caller, leg
 }
 
-func TestCallAnsweredAndBridged(t *testing.T) {
-	for _, who := range []string{"CallerHangsUp", "CalleeHangsUp"} {
-		t.Run(who, func(t *testing.T) {
+func index(ops []string, prefix string) int {
+	return slices.IndexFunc(ops, func(op string) bool { return strings.HasPrefix(op, prefix) })
+}
+
+func count(ops []string, prefix string) int {
+	n := 0
+	for _, op := range ops {
+		if strings.HasPrefix(op, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestAnsweredCall(t *testing.T) {
+	for _, hangsUp := range []string{"Caller", "Callee"} {
+		t.Run(hangsUp+"HangsUp", func(t *testing.T) {
 			h := newHarness(t)
-			callee := h.ringing()
-			h.answer(callee)
-			h.ast.expect(t, "answer c1")
-			if !h.ast.rang("c1") {
-				t.Error("the caller was answered before it was sent ringing")
+			caller, leg := h.bridgedCall()
+			ops := h.ast.opsSince(0)
+			// Both parties are in the bridge before the leg is dialed: the callee's ringing and
+			// answer reach the caller through it, with or without the control plane.
+			if add, dial := index(ops, "add "), index(ops, "dial "+leg); add < 0 || dial < add || !strings.Contains(ops[add], caller) {
+				t.Errorf("operations %q: want the caller and the leg bridged before the dial", ops)
 			}
-			h.ast.expect(t, "add "+callee+",c1")
-			bridge := h.ast.bridge(t)
-			h.ast.expectAll(t, "set c1 CHANNEL(hangup_handler_push)=switchboard-hangup-peer,s,1(PJSIP/1002-00000002)",
-				"set "+callee+" CHANNEL(hangup_handler_push)=switchboard-hangup-peer,s,1(PJSIP/1001-00000001)")
-			left, other := "c1", callee
-			if who == "CalleeHangsUp" {
-				left, other = callee, "c1"
+			if h.ast.state(caller) != "Up" {
+				t.Errorf("caller %s, want Up (answered through the bridge)", h.ast.state(caller))
 			}
-			h.app.HandleEvent(&v5.ChannelHangupRequest{Channel: channel(left, "", "Up")})
-			h.ast.expect(t, "hangup "+other)
-			h.ast.expect(t, "destroy "+bridge)
-			r := h.recordWhere(func(r ari.CallRecord) bool { return !r.EndedAt.IsZero() })
-			if r.Outcome != ari.Answered || r.AnsweredAt.IsZero() || r.EndedAt.IsZero() || r.Bridge != bridge {
+			if n := count(ops, "answer "); n != 0 {
+				t.Errorf("call control answered the caller itself (%d times): the bridge does that", n)
+			}
+			if hangsUp == "Caller" {
+				h.ast.end(caller, 16)
+			} else {
+				h.ast.end(leg, 16)
+			}
+			r := h.waitRecord(caller, "answered and ended", ended(switchboard.Answered, ""))
+			if r.AnsweredAt.IsZero() || r.CalleeChannel != leg || !strings.HasPrefix(r.Bridge, ari.BridgePrefix) {
 				t.Errorf("record %+v", r)
 			}
+			eventually(t, "both legs and the bridge gone", func() bool {
+				return !h.ast.has(caller) && !h.ast.has(leg) && h.ast.bridgeCount() == 0
+			})
+			eventually(t, "no call active", func() bool { return len(h.app.ActiveCalls()) == 0 && h.activeGauge() == 0 })
 		})
-	}
-}
-
-func TestBridgeIDsAreNeverReused(t *testing.T) {
-	seen := map[string]bool{}
-	for range 20 {
-		h := newHarness(t)
-		callee := h.ringing()
-		h.answer(callee)
-		h.ast.expect(t, "answer c1")
-		bridge := h.ast.bridge(t)
-		if seen[bridge] {
-			t.Fatalf("bridge ID %s used twice", bridge)
-		}
-		seen[bridge] = true
 	}
 }
 
 func TestUnansweredCallsGoToVoicemail(t *testing.T) {
 	tests := []struct {
-		name   string
-		event  func(callee string) v5.Event
-		next   string
-		reason string
+		name    string
+		callee  string
+		setup   func(h *harness)
+		refuse  func(h *harness, leg string) // nil: no leg is made
+		label   string
+		outcome switchboard.Outcome
+		reason  string
 	}{
-		{"NoAnswer", func(c string) v5.Event { return &v5.ChannelDestroyed{Cause: 19, Channel: channel(c, "", "Ringing")} },
-			"voicemail-unavailable", ari.ReasonNoAnswer},
-		{"Busy", func(c string) v5.Event { return &v5.ChannelDestroyed{Cause: 17, Channel: channel(c, "", "Ringing")} },
-			"voicemail-busy", ari.ReasonBusy},
-		{"Declined", func(c string) v5.Event { return &v5.ChannelDestroyed{Cause: 21, Channel: channel(c, "", "Ringing")} },
-			"voicemail-unavailable", ari.ReasonDeclined},
-		{"DialBusy", func(c string) v5.Event { return &v5.Dial{Dialstatus: "BUSY", Peer: channel(c, "", "Ringing")} },
-			"voicemail-busy", ari.ReasonBusy},
+		{name: "Busy", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 17) },
+			label: "voicemail-busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
+		{name: "Declined", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 21) },
+			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonDeclined},
+		// Asterisk's dial timeout ends the leg with cause 19.
+		{name: "NoAnswer", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 19) },
+			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
+		// The dial timeout never came: call control's own timer (1 s + grace) ends the ringing.
+		{name: "OwnTimer", callee: "1004", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg) },
+			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
+		{name: "Offline", callee: "1002", setup: func(h *harness) { h.ast.setEndpoint("1002", ari.Endpoint{State: "offline"}) },
+			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonOffline},
+		{name: "InACall", callee: "1002", setup: func(h *harness) {
+			h.ast.setEndpoint("1002", ari.Endpoint{State: "online", Channels: []string{"other"}})
+		}, label: "voicemail-busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
+		// No mailbox: the dialplan plays an announcement; the record says missed.
+		{name: "NoMailbox", callee: "1003", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 17) },
+			label: "voicemail-busy", outcome: switchboard.Missed, reason: switchboard.ReasonBusy},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			callee := h.ringing()
-			h.app.HandleEvent(tt.event(callee))
-			if tt.name == "DialBusy" {
-				h.ast.expect(t, "hangup "+callee)
+			if tt.setup != nil {
+				tt.setup(h)
 			}
-			h.ast.expect(t, "set c1 SB_NEXT="+tt.next)
-			h.ast.expect(t, "continue c1")
-			r := h.recordWhere(func(r ari.CallRecord) bool { return r.Outcome != "" })
-			if r.Outcome != ari.Voicemail || r.Reason != tt.reason || !r.EndedAt.IsZero() {
-				t.Errorf("record %+v: want voicemail/%s, still open for the voicemail helpers", r, tt.reason)
+			caller := h.ast.dial("1001", tt.callee)
+			if tt.refuse != nil {
+				tt.refuse(h, h.leg(caller))
 			}
+			r := h.waitRecord(caller, "to voicemail", func(r switchboard.CallRecord) bool { return r.Outcome == tt.outcome })
+			if r.Reason != tt.reason || !r.Active() {
+				t.Errorf("record %+v: want reason %s, still in progress", r, tt.reason)
+			}
+			ops := h.ast.opsSince(0)
+			sub, cont := index(ops, "subscribe "+caller), index(ops, "continue "+caller+" "+tt.label)
+			if cont < 0 || sub < 0 || sub > cont {
+				t.Errorf("operations %q: want subscribe, then continue at %s", ops, tt.label)
+			}
+			if !h.ast.has(caller) {
+				t.Error("the caller was hung up instead of reaching voicemail")
+			}
+			// The caller leaves voicemail: the record ends although no helper said so.
+			h.ast.end(caller, 16)
+			h.waitRecord(caller, "ended", func(r switchboard.CallRecord) bool { return !r.Active() && r.Outcome == tt.outcome })
+			eventually(t, "bridges gone", func() bool { return h.ast.bridgeCount() == 0 })
+			eventually(t, "no call active", func() bool { return len(h.app.ActiveCalls()) == 0 })
 		})
 	}
-}
-
-func TestOwnRingTimerBacksUpAsterisk(t *testing.T) {
-	h := newHarness(t)
-	h.ast.endpoints["1003"] = ari.Endpoint{State: "online"}
-	h.placeCall("1003")
-	h.ast.expect(t, "endpoint 1003")
-	created := h.ast.expect(t, "originate ")
-	callee := strings.Fields(created)[1]
-	if !strings.Contains(created, " c1 5s ") {
-		t.Fatalf("originate = %q, want a 5 s timeout", created)
-	}
-	// Asterisk never reports the end of the dial: after 5 s + grace call control hangs up itself.
-	h.ast.expect(t, "hangup "+callee)
-	h.ast.expect(t, "set c1 SB_NEXT=voicemail-unavailable")
-	h.ast.expect(t, "continue c1")
-	if r := h.recordWhere(func(r ari.CallRecord) bool { return r.Outcome != "" }); r.Outcome != ari.Missed || r.Reason != ari.ReasonNoAnswer {
-		t.Errorf("record %+v: 1003 has no voicemail, want missed", r)
-	}
-}
-
-func TestOfflineAndBusyCalleesGoStraightToVoicemail(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		ep   *ari.Endpoint
-		next string
-	}{
-		{"Offline", &ari.Endpoint{State: "offline"}, "voicemail-unavailable"},
-		{"NotLoadedYet", nil, "voicemail-unavailable"},
-		{"InACall", &ari.Endpoint{State: "online", Channels: []string{"x"}}, "voicemail-busy"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			if tt.ep != nil {
-				h.ast.endpoints["1002"] = *tt.ep
-			}
-			h.placeCall("1002")
-			h.ast.expect(t, "endpoint 1002")
-			h.ast.expect(t, "set c1 SB_NEXT="+tt.next)
-			h.ast.expect(t, "continue c1")
-			h.ast.noMore(t)
-		})
-	}
-}
-
-func TestUnknownExtensionRingsNobody(t *testing.T) {
-	h := newHarness(t)
-	h.placeCall("4040")
-	h.ast.expect(t, "hangup c1 unallocated")
-	if r := h.recordWhere(func(r ari.CallRecord) bool { return r.Outcome != "" }); r.Outcome != ari.Failed || r.Reason != ari.ReasonUnknownExtension {
-		t.Errorf("record %+v", r)
-	}
-	h.ast.noMore(t) // no endpoint lookup, no channel created
 }
 
 func TestCallerHangsUpWhileRinging(t *testing.T) {
 	h := newHarness(t)
-	callee := h.ringing()
-	h.app.HandleEvent(&v5.ChannelHangupRequest{Cause: 16, Channel: channel("c1", "", "Ring")})
-	h.ast.expect(t, "hangup "+callee)
-	if r := h.recordWhere(func(r ari.CallRecord) bool { return !r.EndedAt.IsZero() }); r.Outcome != ari.Cancelled || r.EndedAt.IsZero() {
-		t.Errorf("record %+v", r)
-	}
-	h.ast.expect(t, "destroy sb-") // the bridge made while it rang
-	// Later events about the call change nothing.
-	h.app.HandleEvent(&v5.ChannelDestroyed{Cause: 16, Channel: channel(callee, "", "Ringing")})
-	h.app.Wait()
-	h.ast.noMore(t)
+	caller := h.ast.dial("1001", "1002")
+	leg := h.leg(caller)
+	h.ast.ring(t, leg)
+	h.ast.end(caller, 16)
+	h.waitRecord(caller, "cancelled", ended(switchboard.Cancelled, ""))
+	eventually(t, "leg and bridge gone", func() bool { return !h.ast.has(leg) && h.ast.bridgeCount() == 0 })
 }
 
-// The callee answers at the very instant the dial times out: it is gone before it can be
-// bridged. The caller, never answered, still gets voicemail; no bridge is left behind.
-func TestAnswerAtTheTimeoutInstant(t *testing.T) {
+func TestUnknownExtensionRingsNobody(t *testing.T) {
 	h := newHarness(t)
-	callee := h.ringing()
-	h.app.HandleEvent(&v5.ChannelStateChange{Channel: channel(callee, "", "Up")})
-	h.ast.expect(t, "answer c1")
-	bridge := h.ast.bridge(t)
-	h.app.HandleEvent(&v5.ChannelDestroyed{Cause: 19, Channel: channel(callee, "", "Up")})
-	h.ast.expect(t, "hangup "+callee)
-	h.ast.expect(t, "set c1 SB_NEXT=voicemail-unavailable")
-	h.ast.expect(t, "continue c1")
-	h.ast.expect(t, "destroy "+bridge)
-}
-
-// Both parties hang up at once: each leg is hung up at most once more, the bridge is destroyed
-// once, and the call ends once.
-func TestBothHangUpAtOnce(t *testing.T) {
-	h := newHarness(t)
-	callee := h.ringing()
-	h.answer(callee)
-	h.ast.expect(t, "answer c1")
-	h.ast.expect(t, "add "+callee+",c1")
-	bridge := h.ast.bridge(t)
-	h.ast.expectAll(t, "set c1", "set "+callee)
-	h.app.HandleEvent(&v5.ChannelHangupRequest{Channel: channel("c1", "", "Up")})
-	h.app.HandleEvent(&v5.ChannelHangupRequest{Channel: channel(callee, "", "Up")})
-	h.app.HandleEvent(&v5.ChannelDestroyed{Channel: channel("c1", "", "Up")})
-	h.app.HandleEvent(&v5.ChannelDestroyed{Channel: channel(callee, "", "Up")})
-	h.ast.expect(t, "hangup "+callee)
-	h.ast.expect(t, "destroy "+bridge)
-	if r := h.recordWhere(func(r ari.CallRecord) bool { return !r.EndedAt.IsZero() }); r.Outcome != ari.Answered || r.EndedAt.IsZero() {
-		t.Errorf("record %+v", r)
-	}
-	h.app.Wait()
-	h.ast.noMore(t)
-	if n := len(h.app.ActiveCalls()); n != 0 {
-		t.Errorf("%d calls still active", n)
+	caller := h.ast.dial("1001", "4040")
+	h.waitRecord(caller, "failed", ended(switchboard.Failed, switchboard.ReasonUnknownExtension))
+	ops := h.ast.opsSince(0)
+	if count(ops, "create ") != 0 || count(ops, "hangup "+caller) != 1 {
+		t.Errorf("operations %q: want the caller refused and nothing created", ops)
 	}
 }
 
-func TestAdminHangup(t *testing.T) {
+// Stopping call control (SIGTERM) touches no call: no hang-up, no bridge destroyed, no record
+// closed. Ringing and bridged calls go on in Asterisk: the ringing one connects on its own when
+// the callee answers, and each ends the other leg when one hangs up.
+func TestShutdownLeavesCallsAlone(t *testing.T) {
 	h := newHarness(t)
-	callee := h.ringing()
-	h.answer(callee)
-	h.ast.expect(t, "answer c1")
-	h.ast.expect(t, "add "+callee+",c1")
-	h.ast.expectAll(t, "set c1", "set "+callee)
-	active := h.app.ActiveCalls()
-	if len(active) != 1 || active[0].Outcome != ari.Answered {
-		t.Fatalf("active calls %+v", active)
+	talking, talkingLeg := h.bridgedCall()
+	ringingCaller := h.ast.dial("1001", "1003")
+	ringingLeg := h.leg(ringingCaller)
+	h.ast.ring(t, ringingLeg)
+	before := h.ast.opCount()
+	h.shutdown()
+	if ops := h.ast.opsSince(before); len(ops) != 0 {
+		t.Errorf("operations at shutdown: %q", ops)
 	}
-	if err := h.app.Hangup(context.Background(), active[0].ID); err != nil {
-		t.Fatal(err)
+	if h.ast.bridgeCount() != 2 || !h.ast.has(talking) || !h.ast.has(ringingLeg) {
+		t.Fatalf("calls were torn down: %d bridges", h.ast.bridgeCount())
 	}
-	h.ast.expectAll(t, "hangup c1", "hangup "+callee, "destroy sb-")
-	h.app.Wait() // the call leaves the table once its goroutine ends, just after the destroy
-	if err := h.app.Hangup(context.Background(), active[0].ID); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
-		t.Errorf("second hangup: %v, want not_found", err)
+	for _, c := range []string{talking, ringingCaller} {
+		if r := h.recordOf(c); !r.Active() {
+			t.Errorf("record closed at shutdown: %+v", r)
+		}
+	}
+	if lease := h.ast.global(ari.LeaseVariable); lease != "0" {
+		t.Errorf("lease %q at shutdown, want 0 (given up)", lease)
+	}
+	// Without the control plane: the ringing call connects, the bridged one ends both legs.
+	h.ast.answer(t, ringingLeg)
+	if h.ast.state(ringingCaller) != "Up" {
+		t.Error("the ringing call did not connect without the control plane")
+	}
+	h.ast.end(talkingLeg, 16)
+	if h.ast.has(talking) {
+		t.Error("the callee's hang-up did not end the caller without the control plane")
 	}
 }
 
-func TestReconcileAfterReconnect(t *testing.T) {
+// A restart adopts every call in the phase Asterisk shows it in.
+func TestRestartAdoptsCalls(t *testing.T) {
+	t.Run("Bridged", func(t *testing.T) {
+		h := newHarness(t)
+		caller, leg := h.bridgedCall()
+		h.restart()
+		if n := len(h.app.ActiveCalls()); n != 1 {
+			t.Fatalf("%d calls after restart, want 1", n)
+		}
+		h.ast.end(caller, 16)
+		h.waitRecord(caller, "answered and ended", ended(switchboard.Answered, ""))
+		eventually(t, "leg and bridge gone", func() bool { return !h.ast.has(leg) && h.ast.bridgeCount() == 0 })
+	})
+	t.Run("AnsweredWhileAway", func(t *testing.T) {
+		h := newHarness(t)
+		caller := h.ast.dial("1001", "1002")
+		leg := h.leg(caller)
+		h.ast.ring(t, leg)
+		h.shutdown()
+		h.ast.answer(t, leg) // nobody watching: the bridge connects them
+		h.start()
+		r := h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+		if r.AnsweredAt.IsZero() {
+			t.Errorf("record %+v: no answer time", r)
+		}
+		ops := h.ast.opsSince(0)
+		if n := count(ops, "create "); n != 1 {
+			t.Errorf("%d legs created, want 1 (the callee must not ring twice): %q", n, ops)
+		}
+		h.ast.end(leg, 16)
+		h.waitRecord(caller, "ended", ended(switchboard.Answered, ""))
+		eventually(t, "caller gone", func() bool { return !h.ast.has(caller) && h.ast.bridgeCount() == 0 })
+	})
+	t.Run("StillRinging", func(t *testing.T) {
+		h := newHarness(t)
+		caller := h.ast.dial("1001", "1002")
+		leg := h.leg(caller)
+		h.ast.ring(t, leg)
+		h.restart()
+		h.ast.answer(t, leg)
+		h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+		h.ast.end(caller, 16)
+		h.waitRecord(caller, "ended", ended(switchboard.Answered, ""))
+		if n := count(h.ast.opsSince(0), "create "); n != 1 {
+			t.Errorf("%d legs created, want 1", n)
+		}
+	})
+	t.Run("RefusedWhileAway", func(t *testing.T) {
+		h := newHarness(t)
+		caller := h.ast.dial("1001", "1002")
+		leg := h.leg(caller)
+		h.ast.ring(t, leg)
+		h.shutdown()
+		h.ast.end(leg, 17) // only the leg: its handler leaves an unanswered caller alone
+		if !h.ast.has(caller) {
+			t.Fatal("the refusing callee's hangup handler ended the caller")
+		}
+		h.start()
+		h.waitRecord(caller, "voicemail", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Voicemail })
+		if index(h.ast.opsSince(0), "continue "+caller+" voicemail-unavailable") < 0 {
+			t.Errorf("operations %q: want the caller sent to voicemail", h.ast.opsSince(0))
+		}
+	})
+	t.Run("CallerLeftWhileAway", func(t *testing.T) {
+		h := newHarness(t)
+		caller, leg := h.bridgedCall()
+		h.shutdown()
+		h.ast.end(caller, 16) // its hangup handler ends the leg too
+		endedAt := time.Now().Truncate(time.Millisecond)
+		h.ast.setStamp(caller, endedAt)
+		if h.ast.has(leg) {
+			t.Fatal("the caller's hangup handler did not end the leg")
+		}
+		h.start()
+		r := h.waitRecord(caller, "ended", ended(switchboard.Answered, ""))
+		if !r.EndedAt.Equal(endedAt) {
+			t.Errorf("ended at %v, want %v (the time the dialplan noted)", r.EndedAt, endedAt)
+		}
+		eventually(t, "bridge gone", func() bool { return h.ast.bridgeCount() == 0 })
+	})
+	t.Run("EndedUnseen", func(t *testing.T) {
+		h := newHarness(t)
+		caller := h.ast.dial("1001", "1002")
+		h.ast.ring(t, h.leg(caller))
+		h.shutdown()
+		h.ast.end(caller, 16) // no stamp: the dialplan did not note it
+		h.start()
+		h.waitRecord(caller, "closed", ended(switchboard.Cancelled, switchboard.ReasonEndedUnseen))
+	})
+	t.Run("InVoicemail", func(t *testing.T) {
+		h := newHarness(t)
+		h.ast.setEndpoint("1002", ari.Endpoint{State: "offline"})
+		caller := h.ast.dial("1001", "1002")
+		h.waitRecord(caller, "voicemail", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Voicemail })
+		h.restart()
+		h.ast.end(caller, 16)
+		h.waitRecord(caller, "ended", func(r switchboard.CallRecord) bool { return !r.Active() && r.Outcome == switchboard.Voicemail })
+	})
+	t.Run("NobodyRecordedIt", func(t *testing.T) {
+		h := newHarness(t)
+		h.shutdown()
+		caller := h.ast.dial("1001", "1002") // entered Stasis while nobody listened
+		h.start()
+		leg := h.leg(caller)
+		h.ast.answer(t, leg)
+		h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	})
+}
+
+// Reconnection (events lost meanwhile) leaves no call, map entry, active record or gauge
+// behind for calls that ended, and keeps the ones that did not.
+func TestReconnectAfterLostEvents(t *testing.T) {
 	h := newHarness(t)
-	h.ast.state = ari.AppState{
-		Channels: []ari.ChannelState{
-			{ID: "a1", Name: "PJSIP/1001-1", State: "Up"},            // bridged with b1: keep
-			{ID: "x-callee", Name: "PJSIP/1002-2", State: "Ringing"}, // callee leg nobody drives
-			{ID: "c9", Name: "PJSIP/1003-3", State: "Ring"},          // caller mid-setup
-		},
-		Bridges: []ari.BridgeState{
-			{ID: "sb-ok", Channels: []string{"a1", "b1"}},
-			{ID: "sb-half", Channels: []string{"z1"}},
-		},
+	ctx := context.Background()
+	gone, _ := h.bridgedCall()
+	kept, keptLeg := h.bridgedCall()
+	ringing := h.ast.dial("1001", "1003")
+	h.ast.ring(t, h.leg(ringing))
+	h.ast.disconnect()
+	h.ast.end(gone, 16)
+	h.ast.end(ringing, 16)
+	h.ast.connect(ctx)
+	h.waitRecord(gone, "ended", ended(switchboard.Answered, switchboard.ReasonEndedUnseen))
+	h.waitRecord(ringing, "ended", ended(switchboard.Cancelled, switchboard.ReasonEndedUnseen))
+	if calls := h.app.ActiveCalls(); len(calls) != 1 || calls[0].CallerChannel != kept {
+		t.Fatalf("active calls %+v, want only %s", calls, kept)
 	}
-	if err := h.app.Reconcile(context.Background()); err != nil {
-		t.Fatal(err)
+	if g := h.activeGauge(); g != 1 {
+		t.Errorf("active gauge %v, want 1", g)
 	}
-	h.ast.expectAll(t, "hangup z1", "destroy sb-half", "hangup x-callee", "set c9 SB_NEXT=dial", "continue c9")
-	h.ast.noMore(t)
+	h.ast.end(keptLeg, 16)
+	h.waitRecord(kept, "ended", ended(switchboard.Answered, ""))
+	eventually(t, "nothing left", func() bool {
+		return len(h.app.ActiveCalls()) == 0 && h.activeGauge() == 0 && h.ast.bridgeCount() == 0
+	})
+}
+
+// A leg nobody owns is hung up; a second StasisStart of a caller is ignored.
+func TestStasisStartOfUnownedChannels(t *testing.T) {
+	h := newHarness(t)
+	h.ast.addChannel(ari.Channel{ID: "stray-callee", Name: "PJSIP/1002-1", State: "Up", App: "Stasis"})
+	h.ast.emit(&v5.StasisStart{Channel: v5.ChannelData{ID: "stray-callee"}, Args: []string{"callee", "gone"}})
+	eventually(t, "stray leg hung up", func() bool { return !h.ast.has("stray-callee") })
+	caller := h.ast.dial("1001", "1002")
+	h.leg(caller)
+	h.ast.emit(&v5.StasisStart{Channel: v5.ChannelData{ID: caller, Name: "PJSIP/1001-x"}, Args: []string{"call", "1002"}})
+	time.Sleep(20 * time.Millisecond) // give a wrong second call the time to start
+	if n := count(h.ast.opsSince(0), "create "); n != 1 || len(h.app.ActiveCalls()) != 1 {
+		t.Errorf("%d legs, %d calls after a repeated StasisStart; want 1 and 1", n, len(h.app.ActiveCalls()))
+	}
+}
+
+// DELETE /api/v1/calls/{id} works in every phase.
+func TestAdminHangupInEveryPhase(t *testing.T) {
+	phases := []struct {
+		name    string
+		place   func(h *harness) string
+		outcome switchboard.Outcome
+	}{
+		{"Ringing", func(h *harness) string {
+			c := h.ast.dial("1001", "1002")
+			h.ast.ring(h.t, h.leg(c))
+			return c
+		}, switchboard.Cancelled},
+		{"Bridged", func(h *harness) string { c, _ := h.bridgedCall(); return c }, switchboard.Answered},
+		{"Voicemail", func(h *harness) string {
+			h.ast.setEndpoint("1002", ari.Endpoint{State: "offline"})
+			c := h.ast.dial("1001", "1002")
+			h.waitRecord(c, "voicemail", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Voicemail })
+			return c
+		}, switchboard.Voicemail},
+	}
+	for _, p := range phases {
+		t.Run(p.name, func(t *testing.T) {
+			h := newHarness(t)
+			caller := p.place(h)
+			id := h.recordOf(caller).ID
+			if err := h.app.Hangup(context.Background(), id); err != nil {
+				t.Fatal(err)
+			}
+			h.waitRecord(caller, "ended", func(r switchboard.CallRecord) bool { return !r.Active() && r.Outcome == p.outcome })
+			eventually(t, "channels and bridge gone", func() bool {
+				return !h.ast.has(caller) && !h.ast.has(id+ari.LegMark) && h.ast.bridgeCount() == 0
+			})
+			if err := h.app.Hangup(context.Background(), id); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+				t.Errorf("second hang-up: %v, want not found", err)
+			}
+		})
+	}
+}
+
+// When Asterisk stops answering mid-step, call control decides nothing, asks for a new
+// connection, and the reconciliation of that connection takes the call over.
+func TestUnreachableAsteriskLeavesTheCallToReconciliation(t *testing.T) {
+	h := newHarness(t)
+	h.ast.mu.Lock()
+	h.ast.down = true
+	h.ast.mu.Unlock()
+	caller := h.ast.dial("1001", "1002")
+	eventually(t, "reconnect asked for", func() bool {
+		h.ast.mu.Lock()
+		defer h.ast.mu.Unlock()
+		return h.ast.reconnects > 0
+	})
+	if r := h.recordOf(caller); !r.Active() || r.Outcome != "" {
+		t.Errorf("record %+v: decided while Asterisk was unreachable", r)
+	}
+	h.ast.mu.Lock()
+	h.ast.down = false
+	h.ast.mu.Unlock()
+	h.ast.connect(context.Background())
+	leg := h.leg(caller)
+	h.ast.answer(t, leg)
+	h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
 }

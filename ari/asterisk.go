@@ -2,7 +2,12 @@ package ari
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,69 +20,161 @@ import (
 // fake it.
 type Asterisk interface {
 	Endpoint(ctx context.Context, ext string) (Endpoint, error)
-	Originate(ctx context.Context, req OriginateRequest) error
-	Ring(ctx context.Context, channelID string) error
+	// CreateChannel creates an outgoing channel in the Stasis app without dialing it.
+	CreateChannel(ctx context.Context, req ChannelRequest) (Channel, error)
+	// Dial dials a created channel on behalf of the caller channel (whose identity it takes).
+	Dial(ctx context.Context, channelID, callerID string, timeout time.Duration) error
 	Answer(ctx context.Context, channelID string) error
 	Hangup(ctx context.Context, channelID, reason string) error
 	SetVariable(ctx context.Context, channelID, name, value string) error
-	Continue(ctx context.Context, channelID string) error
+	// ContinueAt hands a channel in Stasis back to the dialplan at a label of the extension it
+	// entered Stasis from.
+	ContinueAt(ctx context.Context, channelID, context, exten, label string) error
 	CreateBridge(ctx context.Context, bridgeID string) error
 	AddToBridge(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, bridgeID string) error
-	AppState(ctx context.Context) (AppState, error)
-	ChannelExists(ctx context.Context, channelID string) (bool, error)
+	// Subscribe keeps the app's events of a channel coming after it leaves Stasis.
+	Subscribe(ctx context.Context, channelID string) error
+	// Snapshot lists every channel and every Switchboard bridge.
+	Snapshot(ctx context.Context) (Snapshot, error)
+	// SetGlobal sets a dialplan global variable.
+	SetGlobal(ctx context.Context, name, value string) error
+	// TakeEndStamp returns (and deletes) the end time the dialplan noted for a caller channel
+	// that hung up while the control plane was away; zero when it noted none.
+	TakeEndStamp(ctx context.Context, channelID string) (time.Time, error)
 }
 
 var _ Asterisk = (*Client)(nil)
 
-// OriginateRequest creates and dials an outgoing channel that enters the Stasis app when
-// answered (events reach the app from the start).
-type OriginateRequest struct {
-	ID         string        // the channel ID to give it
-	Endpoint   string        // e.g. PJSIP/1002
-	AppArgs    string        // Stasis arguments
-	Originator string        // the caller's channel: codecs and linked ID follow it
-	CallerID   string        // what the callee's phone shows, e.g. "Alice" <1001>
-	Timeout    time.Duration // ring timeout: Asterisk hangs the channel up when it passes
+// ChannelRequest creates an outgoing channel that enters the Stasis app at once, not dialed.
+type ChannelRequest struct {
+	ID         string            // the channel ID to give it
+	Endpoint   string            // e.g. PJSIP/1002
+	AppArgs    string            // Stasis arguments
+	Originator string            // the caller's channel: codecs and linked ID follow it
+	Variables  map[string]string // set on the channel before it is dialed (functions too)
 }
 
-// AppState is what Asterisk holds for the application: its channels and bridges.
-type AppState struct {
-	Channels []ChannelState
-	Bridges  []BridgeState
+// Channel is one channel as Asterisk reports it.
+type Channel struct {
+	ID      string
+	Name    string // e.g. PJSIP/1002-0000002a
+	State   string // Down, Ring, Ringing, Up...
+	App     string // the dialplan application running: Stasis, VoiceMail, Dial...
+	AppData string // its arguments, e.g. "switchboard,call,1002"
+	Created time.Time
 }
 
-// ChannelState is one channel of the application.
-type ChannelState struct {
-	ID    string
-	Name  string
-	State string // Down, Ring, Ringing, Up...
-}
+// InStasis reports whether the channel is in a Stasis application.
+func (c Channel) InStasis() bool { return c.App == "Stasis" }
 
-// BridgeState is one bridge of the application.
-type BridgeState struct {
+// Bridge is one bridge and the channels in it.
+type Bridge struct {
 	ID       string
 	Channels []string
 }
 
+// Snapshot is what Asterisk holds: every channel, and the bridges call control created.
+type Snapshot struct {
+	Channels []Channel
+	Bridges  []Bridge
+}
+
+// BridgePrefix starts the ID of every bridge call control creates.
+const BridgePrefix = "sb-"
+
 func channelKey(id string) *v5.Key { return v5.NewKey(v5.ChannelKey, pathID(id)) }
 func bridgeKey(id string) *v5.Key  { return v5.NewKey(v5.BridgeKey, pathID(id)) }
 
-// Originate creates and dials an outgoing channel in one request (POST /channels): one round
-// trip on the call setup path instead of create + dial.
-func (c *Client) Originate(ctx context.Context, r OriginateRequest) error {
-	return do0(ctx, "originate "+r.ID, func() error {
-		_, err := c.rest.Channel().Originate(nil, v5.OriginateRequest{
-			ChannelID: r.ID, Endpoint: r.Endpoint, App: c.cfg.App, AppArgs: r.AppArgs,
-			Originator: r.Originator, CallerID: r.CallerID, Timeout: int(r.Timeout / time.Second),
-		})
-		return err
-	})
+// channelJSON is ARI's channel object, with the fields ari/v5 does not decode.
+type channelJSON struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Dialplan struct {
+		AppName string `json:"app_name"`
+		AppData string `json:"app_data"`
+	} `json:"dialplan"`
+	Created string `json:"creationtime"`
 }
 
-// Ring indicates ringing to a channel (a 180 to the caller's phone).
-func (c *Client) Ring(ctx context.Context, channelID string) error {
-	return do0(ctx, "ring "+channelID, func() error { return c.rest.Channel().Ring(channelKey(channelID)) })
+func (j channelJSON) channel() Channel {
+	created, _ := time.Parse("2006-01-02T15:04:05.000-0700", j.Created)
+	return Channel{ID: j.ID, Name: j.Name, State: j.State, App: j.Dialplan.AppName, AppData: j.Dialplan.AppData, Created: created}
+}
+
+// request sends one ARI request with our HTTP client (for what ari/v5 has no method for) and
+// decodes a JSON answer into out when it is not nil.
+func (c *Client) request(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+	u := c.base.String() + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
+		rd = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.SetBasicAuth(c.cfg.Username, c.cfg.Password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return translate(op, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return translate(op, &statusError{code: resp.StatusCode, err: fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))})
+	}
+	if out == nil {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return translate(op, fmt.Errorf("decode answer: %w", err))
+	}
+	return nil
+}
+
+// CreateChannel creates an outgoing channel in the app (POST /channels/create): it enters
+// Stasis at once and can be bridged before it is dialed, so that its ringing and its answer
+// reach the caller through the bridge without the control plane (early bridging).
+func (c *Client) CreateChannel(ctx context.Context, r ChannelRequest) (Channel, error) {
+	q := url.Values{"endpoint": {r.Endpoint}, "app": {c.cfg.App}, "channelId": {r.ID}}
+	if r.AppArgs != "" {
+		q.Set("appArgs", r.AppArgs)
+	}
+	if r.Originator != "" {
+		q.Set("originator", r.Originator)
+	}
+	var body any
+	if len(r.Variables) > 0 {
+		body = map[string]any{"variables": r.Variables}
+	}
+	var ch channelJSON
+	if err := c.request(ctx, "create channel "+r.ID, "POST", "/channels/create", q, body, &ch); err != nil {
+		return Channel{}, err
+	}
+	return ch.channel(), nil
+}
+
+// Dial dials a created channel (POST /channels/{id}/dial). With a caller, the callee leg takes
+// the caller's identity (connected line, redirecting, inheritable variables) as Dial() does.
+func (c *Client) Dial(ctx context.Context, channelID, callerID string, timeout time.Duration) error {
+	q := url.Values{"timeout": {strconv.Itoa(int(timeout / time.Second))}}
+	if callerID != "" {
+		q.Set("caller", callerID)
+	}
+	return c.request(ctx, "dial "+channelID, "POST", "/channels/"+pathID(channelID)+"/dial", q, nil, nil)
 }
 
 // Answer answers a channel.
@@ -97,11 +194,10 @@ func (c *Client) SetVariable(ctx context.Context, channelID, name, value string)
 	})
 }
 
-// Continue hands a channel back to the dialplan at the priority after Stasis().
-func (c *Client) Continue(ctx context.Context, channelID string) error {
-	return do0(ctx, "continue "+channelID, func() error {
-		return c.rest.Channel().Continue(channelKey(channelID), "", "", 0)
-	})
+// ContinueAt hands a channel back to the dialplan at a label (POST /channels/{id}/continue).
+func (c *Client) ContinueAt(ctx context.Context, channelID, context, exten, label string) error {
+	q := url.Values{"context": {context}, "extension": {exten}, "label": {label}}
+	return c.request(ctx, "continue "+channelID+" at "+label, "POST", "/channels/"+pathID(channelID)+"/continue", q, nil, nil)
 }
 
 // CreateBridge creates a mixing bridge.
@@ -139,52 +235,94 @@ func (c *Client) DestroyBridge(ctx context.Context, bridgeID string) error {
 	return do0(ctx, "destroy bridge "+bridgeID, func() error { return c.rest.Bridge().Delete(bridgeKey(bridgeID)) })
 }
 
-// BridgePrefix starts the ID of every bridge call control creates.
-const BridgePrefix = "sb-"
-
-// AppState lists the application's channels (GET /applications/{app}) and Switchboard's
-// bridges (GET /bridges, by BridgePrefix).
-func (c *Client) AppState(ctx context.Context) (AppState, error) {
-	app, err := do(ctx, "get application", func() (*v5.ApplicationData, error) {
-		return c.rest.Application().Data(v5.NewKey(v5.ApplicationKey, pathID(c.cfg.App)))
-	})
-	if err != nil {
-		return AppState{}, err
-	}
-	var st AppState
-	for _, id := range app.ChannelIDs {
-		d, err := do(ctx, "get channel "+id, func() (*v5.ChannelData, error) { return c.rest.Channel().Data(channelKey(id)) })
-		if err != nil {
-			continue // gone meanwhile
-		}
-		st.Channels = append(st.Channels, ChannelState{ID: d.ID, Name: d.Name, State: d.State})
-	}
-	// Bridges are listed in full: after a crash, ours are known by their prefix.
-	keys, err := do(ctx, "list bridges", func() ([]*v5.Key, error) { return c.rest.Bridge().List(nil) })
-	if err != nil {
-		return AppState{}, err
-	}
-	for _, k := range keys {
-		if !strings.HasPrefix(k.ID, BridgePrefix) {
-			continue
-		}
-		d, err := do(ctx, "get bridge "+k.ID, func() (*v5.BridgeData, error) { return c.rest.Bridge().Data(bridgeKey(k.ID)) })
-		if err != nil {
-			continue
-		}
-		st.Bridges = append(st.Bridges, BridgeState{ID: d.ID, Channels: d.ChannelIDs})
-	}
-	return st, nil
+// Subscribe subscribes the app to a channel's events (POST /applications/{app}/subscription):
+// they keep coming after the channel leaves Stasis, until it is destroyed.
+func (c *Client) Subscribe(ctx context.Context, channelID string) error {
+	q := url.Values{"eventSource": {"channel:" + channelID}}
+	return c.request(ctx, "subscribe to "+channelID, "POST", "/applications/"+pathID(c.cfg.App)+"/subscription", q, nil, nil)
 }
 
-// ChannelExists reports whether Asterisk still has a channel (GET /channels/{id}).
-func (c *Client) ChannelExists(ctx context.Context, channelID string) (bool, error) {
-	_, err := do(ctx, "get channel "+channelID, func() (*v5.ChannelData, error) { return c.rest.Channel().Data(channelKey(channelID)) })
-	switch switchboard.ErrorCode(err) {
-	case "":
-		return true, nil
-	case switchboard.ENOTFOUND:
-		return false, nil
+// Snapshot lists every channel (GET /channels) and Switchboard's bridges (GET /bridges, by
+// BridgePrefix): two requests, whatever the number of calls.
+func (c *Client) Snapshot(ctx context.Context) (Snapshot, error) {
+	var chans []channelJSON
+	if err := c.request(ctx, "list channels", "GET", "/channels", nil, nil, &chans); err != nil {
+		return Snapshot{}, err
 	}
-	return false, err
+	var bridges []struct {
+		ID       string   `json:"id"`
+		Channels []string `json:"channels"`
+	}
+	if err := c.request(ctx, "list bridges", "GET", "/bridges", nil, nil, &bridges); err != nil {
+		return Snapshot{}, err
+	}
+	var s Snapshot
+	for _, ch := range chans {
+		s.Channels = append(s.Channels, ch.channel())
+	}
+	for _, b := range bridges {
+		if strings.HasPrefix(b.ID, BridgePrefix) {
+			s.Bridges = append(s.Bridges, Bridge{ID: b.ID, Channels: b.Channels})
+		}
+	}
+	return s, nil
+}
+
+// SetGlobal sets a global dialplan variable (POST /asterisk/variable).
+func (c *Client) SetGlobal(ctx context.Context, name, value string) error {
+	q := url.Values{"variable": {name}, "value": {value}}
+	return c.request(ctx, "set global "+name, "POST", "/asterisk/variable", q, nil, nil)
+}
+
+// EndStampFamily is the AstDB family in which the dialplan notes when callers hang up while
+// the control plane is away (see [switchboard-ended] in asterisk/extensions.conf).
+const EndStampFamily = "switchboard-ended"
+
+// TakeEndStamp reads and deletes the AstDB entry the dialplan wrote for a channel
+// (GET /asterisk/variable?variable=DB_DELETE(...)).
+func (c *Client) TakeEndStamp(ctx context.Context, channelID string) (time.Time, error) {
+	var v struct {
+		Value string `json:"value"`
+	}
+	q := url.Values{"variable": {"DB_DELETE(" + EndStampFamily + "/" + channelID + ")"}}
+	if err := c.request(ctx, "read end of "+channelID, "GET", "/asterisk/variable", q, nil, &v); err != nil {
+		return time.Time{}, err
+	}
+	return parseStamp(v.Value), nil
+}
+
+// parseStamp reads "1764700000.123" (seconds since the epoch, with milliseconds); zero for
+// anything else.
+func parseStamp(s string) time.Time {
+	secs, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
+	sec, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || sec <= 0 {
+		return time.Time{}
+	}
+	var ms int64
+	if frac != "" {
+		frac = (frac + "000")[:3]
+		if ms, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return time.Time{}
+		}
+	}
+	return time.Unix(sec, ms*int64(time.Millisecond))
+}
+
+// endpointOf returns the endpoint of a channel name: "PJSIP/1001-0000002a" → "1001".
+func endpointOf(name string) string {
+	rest, ok := strings.CutPrefix(name, "PJSIP/")
+	if !ok {
+		return ""
+	}
+	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
+		return rest[:i]
+	}
+	return rest
+}
+
+// ErrorIsUnavailable reports whether err says Asterisk could not be reached: call control
+// then does nothing and leaves the call to reconciliation.
+func ErrorIsUnavailable(err error) bool {
+	return switchboard.ErrorCode(err) == switchboard.EUNAVAILABLE
 }

@@ -2,84 +2,201 @@ package ari
 
 import (
 	"context"
+	"log/slog"
+	"sync"
 	"time"
 
+	v5 "github.com/CyCoreSystems/ari/v5"
+
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-// Outcome is how a call ended up.
-type Outcome string
+// step is one phase of a call (looking the callee up, ringing, bridged, in voicemail): it
+// returns the next phase, or nil when the call ended or was stopped.
+type step func(ctx context.Context) step
 
-// Call outcomes. A call has no outcome while it rings; answered is set as soon as it is
-// bridged, the others when they are decided.
+// call is one call driven by the App, from the caller entering Stasis to its end. Its fields
+// are owned by its goroutine; what the API reads (the record) is guarded by mu.
+type call struct {
+	app        *App
+	id         string
+	caller     string // calling extension
+	callee     string // dialled extension
+	callerCh   string
+	callerName string // e.g. PJSIP/1001-0000002a
+	callerUp   bool   // the caller's channel is answered
+	log        *slog.Logger
+	mailbox    *mailbox
+	user       provisioning.User // the callee, once looked up
+
+	leg       string    // the callee leg's channel ID, while there is one
+	legs      int       // callee legs made so far (each gets the next number)
+	legName   string    // its channel name
+	bridge    string    // the call's bridge, once made
+	ringUntil time.Time // when call control gives up on the ringing leg itself
+
+	stop   chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
+	hangup chan struct{} // closed when an admin asks for the call to end
+	// hangupHandled is set (by the call's goroutine) once the admin's hang-up was acted upon
+	// and only its effect is awaited.
+	hangupHandled bool
+	done          chan struct{} // closed when the goroutine has returned
+	stopOnce      sync.Once
+	hangupOnce    sync.Once
+
+	mu  sync.Mutex
+	rec switchboard.CallRecord
+}
+
+// record returns what the API shows of the call.
+func (c *call) record() switchboard.CallRecord {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rec
+}
+
+// setRecord applies a change to the call's record and queues it for the store.
+func (c *call) setRecord(ch switchboard.CallChange) {
+	ch.ID = c.id
+	c.mu.Lock()
+	c.rec = ch.Apply(c.rec)
+	c.mu.Unlock()
+	if c.app.Records != nil {
+		c.app.Records.Record(ch)
+	}
+}
+
+// finish records the end of the call now. outcome and reason, when not empty, are what call
+// control decided; empty ones keep what was recorded before (a call in voicemail keeps what the
+// dialplan helpers made of it).
+func (c *call) finish(outcome switchboard.Outcome, reason string) {
+	c.finishAt(time.Now(), outcome, reason)
+}
+
+func (c *call) finishAt(at time.Time, outcome switchboard.Outcome, reason string) {
+	c.setRecord(switchboard.CallChange{Outcome: outcome, Reason: reason, EndedAt: at})
+	rec := c.record()
+	if outcome != "" {
+		c.app.Metrics.calls.WithLabelValues(string(outcome)).Inc()
+	}
+	c.log.Info("call ended", "outcome", rec.Outcome, "reason", rec.Reason, "duration", rec.EndedAt.Sub(rec.StartedAt))
+}
+
+// ownedLegs returns the legs the call owns now.
+func (c *call) ownedLegs() []string {
+	if c.leg == "" {
+		return nil
+	}
+	return []string{c.leg}
+}
+
+// detach stops driving the call without touching it: Asterisk keeps it as it is.
+func (c *call) detach() { c.stopOnce.Do(func() { close(c.stop) }) }
+
+func (c *call) adminHangup() { c.hangupOnce.Do(func() { close(c.hangup) }) }
+
+// op is the context of a request to Asterisk: requests in flight finish even while the call is
+// being stopped, so that Asterisk never holds half of a step (a leg created, never dialed).
+func (c *call) op() context.Context { return context.WithoutCancel(c.app.ctx) }
+
+// wake says why wait returned.
+type wake int
+
 const (
-	Answered  Outcome = "answered"  // bridged with the callee
-	Voicemail Outcome = "voicemail" // reached the callee's mailbox
-	Missed    Outcome = "missed"    // not answered and no mailbox to take a message
-	Failed    Outcome = "failed"    // unknown extension or an error
-	Cancelled Outcome = "cancelled" // the caller hung up while it rang
+	wakeEvent  wake = iota // an event arrived
+	wakeHangup             // an admin asked for the call to end
+	wakeTimer              // the timer fired
+	wakeStop               // the call is being stopped (shutdown, reconnection)
 )
 
-// Reasons say why a call did not get answered, or failed.
-const (
-	ReasonBusy             = "busy"
-	ReasonNoAnswer         = "no_answer"
-	ReasonOffline          = "offline"
-	ReasonDeclined         = "declined"
-	ReasonUnreachable      = "unreachable"
-	ReasonUnknownExtension = "unknown_extension"
-	ReasonVoicemailOff     = "voicemail_disabled"
-	ReasonError            = "error"
-	ReasonHungUpByAdmin    = "hung_up_by_admin"
-)
-
-// CallRecord is the history of one call as stored and listed by the API.
-type CallRecord struct {
-	ID            string
-	Caller        string // calling extension
-	Callee        string // dialled extension
-	Outcome       Outcome
-	Reason        string
-	CallerChannel string
-	CalleeChannel string
-	Bridge        string
-	StartedAt     time.Time
-	AnsweredAt    time.Time // zero when never answered
-	EndedAt       time.Time // zero while the call is in progress
+// wait returns the next event of the call, or why there is none: stopping comes first, then
+// waiting events, then an admin's hang-up, then the timer.
+func (c *call) wait(ctx context.Context, timer <-chan time.Time) (v5.Event, wake) {
+	for {
+		select {
+		case <-c.stop:
+			return nil, wakeStop
+		case <-ctx.Done():
+			return nil, wakeStop
+		default:
+		}
+		if e := c.mailbox.next(); e != nil {
+			return e, wakeEvent
+		}
+		hangup := c.hangup
+		if c.hangupHandled {
+			hangup = nil
+		}
+		select {
+		case <-c.stop:
+			return nil, wakeStop
+		case <-ctx.Done():
+			return nil, wakeStop
+		case <-hangup:
+			return nil, wakeHangup
+		case <-timer:
+			return nil, wakeTimer
+		case <-c.mailbox.ready:
+		}
+	}
 }
 
-// Active reports whether the call is still in progress.
-func (r CallRecord) Active() bool { return r.EndedAt.IsZero() }
-
-// CallFilter selects call records.
-type CallFilter struct {
-	User   string    // calls from or to this extension
-	From   time.Time // started at or after
-	To     time.Time // started before
-	Active bool      // only calls in progress
-	Before string    // cursor: records older than this one
-	Limit  int
+// suspend leaves the call to reconciliation when Asterisk stopped answering in the middle of a
+// step: nothing is decided on a guess, and the next connection rebuilds the call from what
+// Asterisk holds.
+func (c *call) suspend(err error) step {
+	c.log.Warn("Asterisk unreachable: the call waits for reconciliation", "error", err)
+	if c.app.Reconnect != nil {
+		c.app.Reconnect()
+	}
+	return nil
 }
 
-// CallPage is one page of call records, newest first.
-type CallPage struct {
-	Calls []CallRecord
-	Next  string // Before of the next page; "" on the last
+// left returns the channel an event says is leaving (hung up, out of Stasis, out of its
+// bridge), or "".
+func left(e v5.Event) string {
+	switch e := e.(type) {
+	case *v5.ChannelHangupRequest:
+		return e.Channel.ID
+	case *v5.StasisEnd:
+		return e.Channel.ID
+	case *v5.ChannelDestroyed:
+		return e.Channel.ID
+	case *v5.ChannelLeftBridge:
+		return e.Channel.ID
+	}
+	return ""
 }
 
-// CallStore keeps call records.
-type CallStore interface {
-	// SaveCall inserts or updates a record (by ID).
-	SaveCall(ctx context.Context, r CallRecord) error
-	// Call returns one record; ENOTFOUND when there is none.
-	Call(ctx context.Context, id string) (CallRecord, error)
-	// CallByChannel returns the newest record whose caller channel is channelID.
-	CallByChannel(ctx context.Context, channelID string) (CallRecord, error)
-	// Calls lists records.
-	Calls(ctx context.Context, f CallFilter) (CallPage, error)
+// mailbox is an unbounded FIFO of events for one call.
+type mailbox struct {
+	mu    sync.Mutex
+	items []v5.Event
+	ready chan struct{}
 }
 
-// UserDirectory tells call control who an extension is.
-type UserDirectory interface {
-	User(ctx context.Context, ext string) (provisioning.User, error)
+func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
+
+func (m *mailbox) push(e v5.Event) {
+	m.mu.Lock()
+	m.items = append(m.items, e)
+	m.mu.Unlock()
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+// next returns the next event, or nil when the mailbox is empty.
+func (m *mailbox) next() v5.Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.items) == 0 {
+		return nil
+	}
+	e := m.items[0]
+	m.items[0] = nil
+	m.items = m.items[1:]
+	return e
 }

@@ -11,14 +11,14 @@ import (
 // the store, overlaid with the fresher state call control holds in memory.
 type Calls struct {
 	App      *App
-	Store    CallStore
+	Store    switchboard.CallStore
 	Asterisk Asterisk
 }
 
 // Calls lists records newest first.
-func (s *Calls) Calls(ctx context.Context, f CallFilter) (CallPage, error) {
+func (s *Calls) Calls(ctx context.Context, f switchboard.CallFilter) (switchboard.CallPage, error) {
 	if f.Limit < 1 || f.Limit > 1000 {
-		return CallPage{}, switchboard.Errorf(switchboard.EINVALID, "limit must be 1 to 1000")
+		return switchboard.CallPage{}, switchboard.Errorf(switchboard.EINVALID, "limit must be 1 to 1000")
 	}
 	page, err := s.Store.Calls(ctx, f)
 	if err != nil || !f.Active || f.Before != "" {
@@ -39,12 +39,12 @@ func (s *Calls) Calls(ctx context.Context, f CallFilter) (CallPage, error) {
 			page.Calls = append(page.Calls, r)
 		}
 	}
-	slices.SortFunc(page.Calls, func(a, b CallRecord) int { return b.StartedAt.Compare(a.StartedAt) })
+	slices.SortFunc(page.Calls, func(a, b switchboard.CallRecord) int { return b.StartedAt.Compare(a.StartedAt) })
 	return page, nil
 }
 
 // Call returns one record.
-func (s *Calls) Call(ctx context.Context, id string) (CallRecord, error) {
+func (s *Calls) Call(ctx context.Context, id string) (switchboard.CallRecord, error) {
 	for _, r := range s.App.ActiveCalls() {
 		if r.ID == id {
 			return r, nil

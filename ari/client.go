@@ -88,18 +88,20 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, base: base, logger: cfg.Logger, heartbeat: 2 * time.Second, reconnectCh: make(chan struct{}, 1)}
 	// v5's REST client sends through http.DefaultTransport with no timeout; give it a URL whose
-	// scheme routes its requests to a transport of ours (see transport.go).
+	// scheme routes its requests to a transport of ours (see transport.go). Our own requests
+	// share that transport's connections.
+	transport := newTransport(cfg.RequestTimeout)
 	c.rest = native.New(&native.Options{
 		Application:  cfg.App,
-		URL:          timeoutURL(base, cfg.RequestTimeout),
+		URL:          timeoutURL(base, cfg.RequestTimeout, transport),
 		WebsocketURL: "ws://unused.invalid/", // the event stream is ours (events.go)
 		Username:     cfg.Username,
 		Password:     cfg.Password,
 	})
-	c.http = &http.Client{Timeout: cfg.RequestTimeout}
+	c.http = &http.Client{Timeout: cfg.RequestTimeout, Transport: transport}
 	c.slow = native.New(&native.Options{
 		Application:  cfg.App,
-		URL:          timeoutURL(base, max(cfg.RequestTimeout, 2*time.Minute)),
+		URL:          timeoutURL(base, max(cfg.RequestTimeout, 2*time.Minute), newTransport(2*time.Minute)),
 		WebsocketURL: "ws://unused.invalid/",
 		Username:     cfg.Username,
 		Password:     cfg.Password,

@@ -18,23 +18,24 @@ import (
 
 var schemeSeq atomic.Int64
 
-// timeoutURL registers a timeout transport for base and returns the URL to give v5.
-func timeoutURL(base *url.URL, timeout time.Duration) string {
-	scheme := fmt.Sprintf("switchboard-ari-%d", schemeSeq.Add(1))
-	tt := &timeoutTransport{
-		scheme:  base.Scheme,
-		timeout: timeout,
-		inner: &http.Transport{
-			DialContext: (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
-			// Bounded, so that a burst of calls queues here instead of exceeding Asterisk's HTTP
-			// session limit (asterisk/http.conf); idle connections go before Asterisk's
-			// 15-second keep-alive closes them under a request.
-			MaxConnsPerHost:       64,
-			MaxIdleConnsPerHost:   64,
-			IdleConnTimeout:       10 * time.Second,
-			ResponseHeaderTimeout: timeout,
-		},
+// newTransport is the HTTP transport of every ARI request of a Client.
+func newTransport(timeout time.Duration) *http.Transport {
+	return &http.Transport{
+		DialContext: (&net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}).DialContext,
+		// Bounded, so that a burst of calls queues here instead of exceeding Asterisk's HTTP
+		// session limit (asterisk/http.conf); idle connections go before Asterisk's 15-second
+		// keep-alive closes them under a request.
+		MaxConnsPerHost:       64,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       10 * time.Second,
+		ResponseHeaderTimeout: timeout,
 	}
+}
+
+// timeoutURL registers a timeout transport for base over inner and returns the URL to give v5.
+func timeoutURL(base *url.URL, timeout time.Duration, inner http.RoundTripper) string {
+	scheme := fmt.Sprintf("switchboard-ari-%d", schemeSeq.Add(1))
+	tt := &timeoutTransport{scheme: base.Scheme, timeout: timeout, inner: inner}
 	http.DefaultTransport.(*http.Transport).RegisterProtocol(scheme, tt)
 	u := *base
 	u.Scheme = scheme

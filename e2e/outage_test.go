@@ -25,6 +25,10 @@ func TestControlPlaneCrash(t *testing.T) {
 	for _, ext := range []string{"1001", "1002", "1003", "1004"} {
 		createUser(t, s, ext, "User "+ext, "password-"+ext+"-x")
 	}
+	// The calls during the outage need their users in Asterisk before serve goes.
+	for _, ext := range []string{"1003", "1004"} {
+		waitDialplan(t, s, ext)
+	}
 	bob := startAnswering(t, s, "1002", "password-1002-x", "udp", softphone.AnswerOptions{
 		Calls: 1, MediaOptions: softphone.MediaOptions{Tone: 2000, ExpectTone: 1000}})
 	start := time.Now()
@@ -190,7 +194,7 @@ func TestRestartAdoptsBridgedCall(t *testing.T) {
 	s.StartServe(t)
 	s.WaitReady(t)
 	eventually(t, 10*time.Second, "adopted", func() error {
-		if !strings.Contains(s.Log(), "adopted a bridged call") {
+		if !strings.Contains(s.Log(), `"reconcile: adopted a call"`) || !strings.Contains(s.Log(), `"phase":"talk"`) {
 			return fmt.Errorf("not adopted")
 		}
 		return nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +17,15 @@ import (
 // openPhone opens a softphone for ext on the stack's Asterisk.
 func openPhone(t *testing.T, s *Stack, ext, password, transport string) *softphone.Phone {
 	t.Helper()
+	return openPhoneAt(t, s.SIPServer(), ext, password, transport, nil)
+}
+
+// openPhoneAt opens a softphone for ext on a SIP server; onEvent, when not nil, hears what the
+// phone does.
+func openPhoneAt(t *testing.T, server, ext, password, transport string, onEvent func(softphone.Event)) *softphone.Phone {
+	t.Helper()
 	p, err := softphone.Open(context.Background(), softphone.Options{
-		Server: s.SIPServer(), Username: ext, Password: password, Transport: transport})
+		Server: server, Username: ext, Password: password, Transport: transport, OnEvent: onEvent})
 	if err != nil {
 		t.Fatalf("open softphone %s: %v", ext, err)
 	}
@@ -28,6 +36,7 @@ func openPhone(t *testing.T, s *Stack, ext, password, transport string) *softpho
 // answerer is a phone taking calls in the background.
 type answerer struct {
 	ext     string
+	invites atomic.Int32 // INVITEs received: one per call, or a phone rang twice
 	cancel  context.CancelFunc
 	done    chan struct{}
 	reports []*softphone.Report
@@ -39,9 +48,13 @@ type answerer struct {
 func startAnswering(t *testing.T, s *Stack, ext, password, transport string, opts softphone.AnswerOptions) *answerer {
 	t.Helper()
 	waitEndpoint(t, s, ext)
-	p := openPhone(t, s, ext, password, transport)
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &answerer{ext: ext, cancel: cancel, done: make(chan struct{})}
+	p := openPhoneAt(t, s.SIPServer(), ext, password, transport, func(e softphone.Event) {
+		if e.Kind == softphone.EventIncoming {
+			a.invites.Add(1)
+		}
+	})
 	go func() {
 		defer close(a.done)
 		a.reports, a.err = p.Answer(ctx, opts)

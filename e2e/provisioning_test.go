@@ -141,6 +141,20 @@ func waitEndpoint(t *testing.T, s *Stack, ext string) {
 	})
 }
 
+// waitDialplan waits until Asterisk has ext's endpoint and its line in the dialplan: a call to
+// it works even if the control plane goes away now.
+func waitDialplan(t *testing.T, s *Stack, ext string) {
+	t.Helper()
+	waitEndpoint(t, s, ext)
+	eventually(t, 15*time.Second, "dialplan of "+ext+" loaded", func() error {
+		out, err := s.Asterisk.CLI(ctxT(t, 10*time.Second), "dialplan show "+ext+"@switchboard-extensions")
+		if err != nil || !strings.Contains(out, "'"+ext+"' =>") {
+			return fmt.Errorf("not loaded: %v %s", err, out)
+		}
+		return nil
+	})
+}
+
 // hashDir fingerprints the generated files.
 func hashDir(t *testing.T, dir string) string {
 	t.Helper()

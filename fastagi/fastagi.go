@@ -4,7 +4,9 @@
 //
 //	AGI(agi://host:port/voicemail,EXT,REASON)   sets SB_VM_ACTION: voicemail, or announce when
 //	                                            the user has no mailbox (disabled or deleted)
-//	AGI(agi://host:port/voicemail-done,EXT,VMSTATUS)   hangup handler: the call has ended
+//
+// The end of a call that went to voicemail is recorded by call control, which keeps watching
+// the caller's channel after handing it to the dialplan.
 //
 // When the server is unreachable AGI() fails, SB_VM_ACTION keeps its default and callers
 // still reach VoiceMail(): the helpers only add, never gate.
@@ -23,14 +25,20 @@ import (
 	"github.com/CyCoreSystems/agi"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/ari"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/records"
 )
+
+// UserDirectory tells the helpers who an extension is.
+type UserDirectory interface {
+	User(ctx context.Context, ext string) (provisioning.User, error)
+}
 
 // Server answers FastAGI requests.
 type Server struct {
-	Users    ari.UserDirectory
-	Recorder *ari.Recorder
-	Logger   *slog.Logger
+	Users   UserDirectory
+	Records *records.Writer
+	Logger  *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.
 	Timeout time.Duration
 }
@@ -76,8 +84,6 @@ func (s *Server) session(ctx context.Context, conn net.Conn) {
 	switch script {
 	case "voicemail":
 		err = s.voicemail(ctx, a, channel, args[0], args[1])
-	case "voicemail-done":
-		err = s.voicemailDone(ctx, channel)
 	default:
 		err = fmt.Errorf("unknown FastAGI script %q", script)
 	}
@@ -90,11 +96,11 @@ func (s *Server) session(ctx context.Context, conn net.Conn) {
 
 // voicemail decides whether the caller may leave a message and records the outcome.
 func (s *Server) voicemail(ctx context.Context, a *agi.AGI, channel, ext, reason string) error {
-	action, outcome := "voicemail", ari.Voicemail
+	action, outcome := "voicemail", switchboard.Voicemail
 	u, err := s.Users.User(ctx, ext)
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND || (err == nil && !u.Voicemail.Enabled):
-		action, outcome = "announce", ari.Missed
+		action, outcome = "announce", switchboard.Missed
 	case err != nil:
 		// Unknown state: let the dialplan's default (VoiceMail) stand.
 		return fmt.Errorf("look up %s: %w", ext, err)
@@ -102,31 +108,25 @@ func (s *Server) voicemail(ctx context.Context, a *agi.AGI, channel, ext, reason
 	if err := a.Set("SB_VM_ACTION", action); err != nil {
 		return fmt.Errorf("set SB_VM_ACTION: %w", err)
 	}
-	s.amend(ctx, channel, func(r *ari.CallRecord) {
-		r.Outcome = outcome
-		if outcome == ari.Missed {
-			r.Reason = ari.ReasonVoicemailOff
-		}
-	})
+	change := switchboard.CallChange{Outcome: outcome}
+	if outcome == switchboard.Missed {
+		change.Reason = switchboard.ReasonVoicemailOff
+	}
+	s.record(ctx, channel, change)
 	return nil
 }
 
-// voicemailDone records the end of a call that went to voicemail.
-func (s *Server) voicemailDone(ctx context.Context, channel string) error {
-	s.amend(ctx, channel, func(r *ari.CallRecord) {
-		if r.EndedAt.IsZero() {
-			r.EndedAt = time.Now()
-		}
-	})
-	return nil
-}
-
-func (s *Server) amend(ctx context.Context, channel string, change func(*ari.CallRecord)) {
-	if s.Recorder == nil || channel == "" {
+// record notes what voicemail made of the call whose caller channel is channel.
+func (s *Server) record(ctx context.Context, channel string, change switchboard.CallChange) {
+	if s.Records == nil || channel == "" {
 		return
 	}
-	if err := s.Recorder.Amend(ctx, channel, change); err != nil {
+	id, err := s.Records.CallOfChannel(ctx, channel)
+	if err != nil {
 		// Calls placed while call control was away have no record; nothing to amend.
 		s.Logger.Debug("no call record to amend", "caller_channel", channel, "error", err)
+		return
 	}
+	change.ID = id
+	s.Records.Record(change)
 }

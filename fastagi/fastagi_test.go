@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/fastagi"
 	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/records"
+	"github.com/switchboard-pbx/switchboard/records/inmem"
 )
 
 type users map[string]provisioning.User
@@ -23,32 +23,6 @@ func (u users) User(_ context.Context, ext string) (provisioning.User, error) {
 		return x, nil
 	}
 	return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user")
-}
-
-type calls struct {
-	mu sync.Mutex
-	r  map[string]ari.CallRecord
-}
-
-func (c *calls) SaveCall(_ context.Context, r ari.CallRecord) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.r[r.ID] = r
-	return nil
-}
-func (c *calls) Call(context.Context, string) (ari.CallRecord, error) { return ari.CallRecord{}, nil }
-func (c *calls) CallByChannel(_ context.Context, ch string) (ari.CallRecord, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, r := range c.r {
-		if r.CallerChannel == ch {
-			return r, nil
-		}
-	}
-	return ari.CallRecord{}, switchboard.Errorf(switchboard.ENOTFOUND, "none")
-}
-func (c *calls) Calls(context.Context, ari.CallFilter) (ari.CallPage, error) {
-	return ari.CallPage{}, nil
 }
 
 // session plays Asterisk's side of one FastAGI session and returns the commands it received.
@@ -78,12 +52,12 @@ func session(t *testing.T, addr, script, channel string, args ...string) []strin
 }
 
 func TestVoicemailDecision(t *testing.T) {
-	store := &calls{r: map[string]ari.CallRecord{}}
-	rec := &ari.Recorder{Store: store}
+	store := &inmem.CallStore{}
+	rec := &records.Writer{Store: store}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go rec.Run(ctx)
-	srv := &fastagi.Server{Recorder: rec, Users: users{
+	srv := &fastagi.Server{Records: rec, Users: users{
 		"1002": {Extension: "1002", Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
 		"1003": {Extension: "1003"},
 	}}
@@ -92,15 +66,20 @@ func TestVoicemailDecision(t *testing.T) {
 		t.Fatal(err)
 	}
 	go srv.Serve(ctx, l)
+	started := time.Now().Add(-time.Minute)
 	for _, ext := range []string{"1002", "1003"} {
-		rec.Save(ari.CallRecord{ID: "call-" + ext, Caller: "1001", Callee: ext, CallerChannel: "chan-" + ext, StartedAt: time.Now()})
+		rec.Record(switchboard.CallChange{ID: "call-" + ext, Caller: "1001", Callee: ext, CallerChannel: "chan-" + ext,
+			StartedAt: started, Outcome: switchboard.Voicemail, Reason: switchboard.ReasonBusy})
 	}
+	// Call control saw 1003's caller hang up before the helper ran: the helper's outcome must not
+	// bring the call back to life or lose its end.
+	ended := time.Now().Truncate(time.Millisecond)
+	rec.Record(switchboard.CallChange{ID: "call-1003", EndedAt: ended})
 	tests := []struct {
 		ext, action string
-		outcome     ari.Outcome
 	}{
-		{"1002", "voicemail", ari.Voicemail},
-		{"1003", "announce", ari.Missed}, // voicemail disabled
+		{"1002", "voicemail"},
+		{"1003", "announce"}, // voicemail disabled
 	}
 	for _, tt := range tests {
 		cmds := session(t, l.Addr().String(), "voicemail", "chan-"+tt.ext, tt.ext, "busy")
@@ -108,14 +87,18 @@ func TestVoicemailDecision(t *testing.T) {
 			t.Errorf("%s: commands %q, want SET VARIABLE SB_VM_ACTION %s", tt.ext, cmds, tt.action)
 		}
 	}
-	session(t, l.Addr().String(), "voicemail-done", "chan-1002", "1002", "SUCCESS")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		<-rec.Idle()
-		store.mu.Lock()
-		r2, r3 := store.r["call-1002"], store.r["call-1003"]
-		store.mu.Unlock()
-		if r2.Outcome == ari.Voicemail && !r2.EndedAt.IsZero() && r3.Outcome == ari.Missed && r3.Reason == ari.ReasonVoicemailOff {
+		r2, _ := store.Call(ctx, "call-1002")
+		r3, _ := store.Call(ctx, "call-1003")
+		if r2.Outcome == switchboard.Voicemail && r3.Outcome == switchboard.Missed {
+			if r2.Reason != switchboard.ReasonBusy || !r2.Active() {
+				t.Errorf("voicemail call: %+v, want reason busy, still in progress", r2)
+			}
+			if r3.Reason != switchboard.ReasonVoicemailOff || !r3.EndedAt.Equal(ended) || !r3.StartedAt.Equal(started) {
+				t.Errorf("missed call: %+v, want reason voicemail_disabled, start and end kept", r3)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -126,5 +109,8 @@ func TestVoicemailDecision(t *testing.T) {
 	// An unknown script is refused without a command; a call never recorded is ignored.
 	if cmds := session(t, l.Addr().String(), "rm-rf", "chan-x"); len(cmds) != 0 {
 		t.Errorf("unknown script ran commands %q", cmds)
+	}
+	if cmds := session(t, l.Addr().String(), "voicemail", "chan-unknown", "1002", "busy"); len(cmds) != 1 {
+		t.Errorf("call without a record: commands %q, want the decision all the same", cmds)
 	}
 }

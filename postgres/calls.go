@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/ari"
 )
 
 // CallStore keeps call records in the calls table.
@@ -16,18 +15,18 @@ type CallStore struct {
 	DB *DB
 }
 
-var _ ari.CallStore = (*CallStore)(nil)
+var _ switchboard.CallStore = (*CallStore)(nil)
 
 const callColumns = `id, caller, callee, outcome, reason, caller_channel, callee_channel, bridge,
 	started_at, answered_at, ended_at`
 
-func scanCall(row pgx.Row) (ari.CallRecord, error) {
-	var r ari.CallRecord
+func scanCall(row pgx.Row) (switchboard.CallRecord, error) {
+	var r switchboard.CallRecord
 	var outcome string
 	var answered, ended *time.Time
 	err := row.Scan(&r.ID, &r.Caller, &r.Callee, &outcome, &r.Reason, &r.CallerChannel,
 		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended)
-	r.Outcome = ari.Outcome(outcome)
+	r.Outcome = switchboard.Outcome(outcome)
 	if answered != nil {
 		r.AnsweredAt = *answered
 	}
@@ -44,19 +43,39 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// SaveCall inserts a record or replaces the one with the same ID.
-func (s *CallStore) SaveCall(ctx context.Context, r ari.CallRecord) error {
+// ApplyCallChange creates the record or updates the columns the change names, in one
+// statement: the first answer and end times stored win (COALESCE keeps them), other columns
+// take the change's value when it has one. No writer ever replaces a column it did not name. A
+// change without a start time never creates a record: ENOTFOUND when there is none to update.
+func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChange) error {
+	// $1 id, $2 outcome, $3 reason, $4 callee channel, $5 bridge, $6 answered, $7 ended.
+	const set = `outcome = COALESCE(NULLIF($2, ''), calls.outcome),
+			reason = COALESCE(NULLIF($3, ''), calls.reason),
+			callee_channel = COALESCE(NULLIF($4, ''), calls.callee_channel),
+			bridge = COALESCE(NULLIF($5, ''), calls.bridge),
+			answered_at = COALESCE(calls.answered_at, $6),
+			ended_at = COALESCE(calls.ended_at, $7)`
+	args := []any{ch.ID, string(ch.Outcome), ch.Reason, ch.CalleeChannel, ch.Bridge,
+		nullTime(ch.AnsweredAt), nullTime(ch.EndedAt)}
+	if ch.StartedAt.IsZero() {
+		tag, err := s.DB.pool.Exec(ctx, `UPDATE calls SET `+set+` WHERE id::text = $1`, args...)
+		if err != nil {
+			return translate("update call "+ch.ID, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return switchboard.Errorf(switchboard.ENOTFOUND, "no call %s to update", ch.ID)
+		}
+		return nil
+	}
+	args = append(args, ch.Caller, ch.Callee, ch.CallerChannel, ch.StartedAt)
 	_, err := s.DB.pool.Exec(ctx, `INSERT INTO calls (`+callColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (id) DO UPDATE SET outcome = $4, reason = $5, callee_channel = $7, bridge = $8,
-			answered_at = $10, ended_at = $11`,
-		r.ID, r.Caller, r.Callee, string(r.Outcome), r.Reason, r.CallerChannel, r.CalleeChannel,
-		r.Bridge, r.StartedAt, nullTime(r.AnsweredAt), nullTime(r.EndedAt))
-	return translate("save call "+r.ID, err)
+		VALUES ($1, $8, $9, $2, $3, $10, $4, $5, $11, $6, $7)
+		ON CONFLICT (id) DO UPDATE SET `+set, args...)
+	return translate("save call "+ch.ID, err)
 }
 
 // Call returns one record.
-func (s *CallStore) Call(ctx context.Context, id string) (ari.CallRecord, error) {
+func (s *CallStore) Call(ctx context.Context, id string) (switchboard.CallRecord, error) {
 	r, err := scanCall(s.DB.pool.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE id::text = $1`, id))
 	if err != nil {
 		err = translate("select call", err)
@@ -68,14 +87,14 @@ func (s *CallStore) Call(ctx context.Context, id string) (ari.CallRecord, error)
 }
 
 // CallByChannel returns the newest record of the caller channel.
-func (s *CallStore) CallByChannel(ctx context.Context, channelID string) (ari.CallRecord, error) {
+func (s *CallStore) CallByChannel(ctx context.Context, channelID string) (switchboard.CallRecord, error) {
 	r, err := scanCall(s.DB.pool.QueryRow(ctx, `SELECT `+callColumns+` FROM calls
 		WHERE caller_channel = $1 ORDER BY started_at DESC LIMIT 1`, channelID))
 	return r, translate("select call by channel", err)
 }
 
 // Calls lists records newest first; the cursor is the ID of the last record of the previous page.
-func (s *CallStore) Calls(ctx context.Context, f ari.CallFilter) (ari.CallPage, error) {
+func (s *CallStore) Calls(ctx context.Context, f switchboard.CallFilter) (switchboard.CallPage, error) {
 	q := `SELECT ` + callColumns + ` FROM calls WHERE true`
 	var args []any
 	arg := func(v any) string {
@@ -102,13 +121,13 @@ func (s *CallStore) Calls(ctx context.Context, f ari.CallFilter) (ari.CallPage, 
 	q += ` ORDER BY started_at DESC, id DESC LIMIT ` + arg(f.Limit+1)
 	rows, err := s.DB.pool.Query(ctx, q, args...)
 	if err != nil {
-		return ari.CallPage{}, translate("list calls", err)
+		return switchboard.CallPage{}, translate("list calls", err)
 	}
-	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ari.CallRecord, error) { return scanCall(r) })
+	calls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (switchboard.CallRecord, error) { return scanCall(r) })
 	if err != nil {
-		return ari.CallPage{}, translate("list calls", err)
+		return switchboard.CallPage{}, translate("list calls", err)
 	}
-	page := ari.CallPage{Calls: calls}
+	page := switchboard.CallPage{Calls: calls}
 	if len(calls) > f.Limit {
 		page.Calls = calls[:f.Limit]
 		page.Next = calls[f.Limit-1].ID

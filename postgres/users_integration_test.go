@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/testbed"
@@ -206,25 +205,55 @@ func TestCallStore(t *testing.T) {
 	base := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	var ids []string
 	for i := range 5 {
-		r := ari.CallRecord{ID: uuid.NewString(), Caller: "1001", Callee: fmt.Sprint(1002 + i%2),
+		r := switchboard.CallChange{ID: uuid.NewString(), Caller: "1001", Callee: fmt.Sprint(1002 + i%2),
 			CallerChannel: fmt.Sprint("chan-", i), StartedAt: base.Add(time.Duration(i) * time.Minute)}
-		if err := store.SaveCall(ctx, r); err != nil {
+		if err := store.ApplyCallChange(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, r.ID)
 	}
-	t.Run("UpdateInPlace", func(t *testing.T) {
-		r, err := store.Call(ctx, ids[0])
-		if err != nil {
-			t.Fatal(err)
+	t.Run("ChangesNameTheirColumns", func(t *testing.T) {
+		steps := []switchboard.CallChange{
+			{ID: ids[0], CalleeChannel: "leg-0", Bridge: "sb-0"},
+			{ID: ids[0], Outcome: switchboard.Answered, AnsweredAt: base.Add(time.Second)},
+			// A writer with an older view repeats the start: it must not undo anything.
+			{ID: ids[0], Caller: "9999", Callee: "9999", CallerChannel: "stale", StartedAt: base.Add(time.Hour)},
+			{ID: ids[0], EndedAt: base.Add(time.Minute)},
+			// A second end (reconciliation, late) does not move the first.
+			{ID: ids[0], EndedAt: base.Add(time.Hour), Reason: switchboard.ReasonEndedUnseen},
+			{ID: ids[0], AnsweredAt: base.Add(time.Hour)},
 		}
-		r.Outcome, r.AnsweredAt, r.EndedAt = ari.Answered, base.Add(time.Second), base.Add(time.Minute)
-		if err := store.SaveCall(ctx, r); err != nil {
-			t.Fatal(err)
+		for _, ch := range steps {
+			if err := store.ApplyCallChange(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
 		}
 		got, _ := store.Call(ctx, ids[0])
-		if got.Outcome != ari.Answered || !got.EndedAt.Equal(r.EndedAt) || got.Active() {
-			t.Errorf("after update: %+v", got)
+		want := switchboard.CallRecord{ID: ids[0], Caller: "1001", Callee: "1002", CallerChannel: "chan-0",
+			StartedAt: base, CalleeChannel: "leg-0", Bridge: "sb-0", Outcome: switchboard.Answered,
+			Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute)}
+		if !got.StartedAt.Equal(want.StartedAt) || !got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
+			t.Errorf("times %v / %v / %v, want %v / %v / %v", got.StartedAt, got.AnsweredAt, got.EndedAt,
+				want.StartedAt, want.AnsweredAt, want.EndedAt)
+		}
+		got.StartedAt, got.AnsweredAt, got.EndedAt = want.StartedAt, want.AnsweredAt, want.EndedAt
+		if got != want {
+			t.Errorf("after the changes:\n got %+v\nwant %+v", got, want)
+		}
+		// The same rules as the in-memory fake's: one definition (CallChange.Apply).
+		var applied switchboard.CallRecord
+		for _, ch := range append([]switchboard.CallChange{{ID: ids[0], Caller: "1001", Callee: "1002",
+			CallerChannel: "chan-0", StartedAt: base}}, steps...) {
+			applied = ch.Apply(applied)
+		}
+		if applied != want {
+			t.Errorf("CallChange.Apply disagrees with the store:\n got %+v\nwant %+v", applied, want)
+		}
+	})
+	t.Run("UpdateOfNothing", func(t *testing.T) {
+		err := store.ApplyCallChange(ctx, switchboard.CallChange{ID: uuid.NewString(), EndedAt: base})
+		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("change of an unknown call: %v, want not found and nothing created", err)
 		}
 	})
 	t.Run("ByChannel", func(t *testing.T) {
@@ -239,7 +268,7 @@ func TestCallStore(t *testing.T) {
 		var got []string
 		before := ""
 		for {
-			page, err := store.Calls(ctx, ari.CallFilter{Limit: 2, Before: before})
+			page, err := store.Calls(ctx, switchboard.CallFilter{Limit: 2, Before: before})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +286,7 @@ func TestCallStore(t *testing.T) {
 		}
 	})
 	t.Run("Filters", func(t *testing.T) {
-		count := func(f ari.CallFilter) int {
+		count := func(f switchboard.CallFilter) int {
 			f.Limit = 100
 			page, err := store.Calls(ctx, f)
 			if err != nil {
@@ -265,13 +294,13 @@ func TestCallStore(t *testing.T) {
 			}
 			return len(page.Calls)
 		}
-		if n := count(ari.CallFilter{User: "1003"}); n != 2 {
+		if n := count(switchboard.CallFilter{User: "1003"}); n != 2 {
 			t.Errorf("user 1003: %d calls, want 2", n)
 		}
-		if n := count(ari.CallFilter{From: base.Add(2 * time.Minute), To: base.Add(4 * time.Minute)}); n != 2 {
+		if n := count(switchboard.CallFilter{From: base.Add(2 * time.Minute), To: base.Add(4 * time.Minute)}); n != 2 {
 			t.Errorf("time range: %d calls, want 2", n)
 		}
-		if n := count(ari.CallFilter{Active: true}); n != 4 {
+		if n := count(switchboard.CallFilter{Active: true}); n != 4 {
 			t.Errorf("active: %d calls, want 4", n)
 		}
 	})

@@ -83,8 +83,11 @@ type AudioReport struct {
 type ToneReport struct {
 	Hz        float64 `json:"hz"`
 	Detected  bool    `json:"detected"`
-	LevelDBFS float64 `json:"level_dbfs"` // mean level where present; -120 when absent
-	Duration  Millis  `json:"duration_ms"`
+	LevelDBFS float64 `json:"level_dbfs"`  // mean level where present; -120 when absent
+	Duration  Millis  `json:"duration_ms"` // total time the tone was heard
+	// LongestRun is the longest time the tone was heard without a break: close to the talk
+	// time when audio never stopped.
+	LongestRun Millis `json:"longest_run_ms"`
 }
 
 // Answered reports whether the call was answered.

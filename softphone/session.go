@@ -188,7 +188,8 @@ func (s *session) finish() error {
 	}
 	if s.tone != nil {
 		res := s.tone.Result()
-		s.rep.Tone = &ToneReport{Hz: res.Freq, Detected: res.Detected, LevelDBFS: round1(res.Level), Duration: Millis(res.Duration)}
+		s.rep.Tone = &ToneReport{Hz: res.Freq, Detected: res.Detected, LevelDBFS: round1(res.Level),
+			Duration: Millis(res.Duration), LongestRun: Millis(res.LongestRun)}
 	}
 	sum := s.stats.Summary()
 	s.rep.RTP.Received, s.rep.RTP.Expected, s.rep.RTP.Lost = sum.Received, sum.Expected, sum.Lost

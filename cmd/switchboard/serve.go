@@ -14,12 +14,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/fastagi"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/records"
 )
 
 func serve(ctx context.Context) error {
@@ -59,20 +61,17 @@ func serve(ctx context.Context) error {
 	// Asterisk may have restarted or missed reloads while it was away.
 	ariClient.OnConnect(func(context.Context) { applier.ReloadAll() })
 
-	recorder := &ari.Recorder{Store: &postgres.CallStore{DB: db}, Logger: logger.With("component", "records")}
-	app := &ari.App{Asterisk: ariClient, Users: directory, Recorder: recorder,
+	callStore := &postgres.CallStore{DB: db}
+	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
+	app := &ari.App{Asterisk: ariClient, Users: directory, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
-	agiServer := &fastagi.Server{Users: directory, Recorder: recorder, Logger: logger.With("component", "fastagi")}
-	agiListener, err := net.Listen("tcp", cfg.AGIListen)
-	if err != nil {
-		return fmt.Errorf("FastAGI: %w", err)
-	}
+	agiServer := &fastagi.Server{Users: directory, Records: recorder, Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
 		Help: "ARI events of types ari/v5 cannot decode, dropped."}, func() float64 { return float64(ariClient.UnknownEvents()) }))
 
 	server, err := api.NewServer(api.Server{
 		Users:  &provisioning.Service{Store: users, Config: applier, Presence: ariClient},
-		Calls:  &ari.Calls{App: app, Store: &postgres.CallStore{DB: db}, Asterisk: ariClient},
+		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),
 		Ready: []api.Check{
@@ -89,67 +88,90 @@ func serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Listen before anything starts, so that a port in use fails serve at once.
+	agiListener, err := net.Listen("tcp", cfg.AGIListen)
+	if err != nil {
+		return fmt.Errorf("FastAGI: %w", err)
+	}
+	apiListener, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		agiListener.Close()
+		return fmt.Errorf("API: %w", err)
+	}
 	httpServer := &http.Server{
-		Addr:              cfg.Listen,
 		Handler:           server.Handler(),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	servers := []*http.Server{httpServer}
+	listeners := []net.Listener{apiListener}
+	if cfg.DebugListen != "" {
+		debugListener, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			agiListener.Close()
+			apiListener.Close()
+			return fmt.Errorf("profiler: %w", err)
+		}
+		servers = append(servers, &http.Server{Handler: profiler(), ReadHeaderTimeout: 5 * time.Second})
+		listeners = append(listeners, debugListener)
+	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errc := make(chan error, 1)
-	// Call control and records stop only after everything else: calls in progress are left to
-	// Asterisk (their hangup handlers end them) and queued records get a last write.
+	// Call records are written until everything else has stopped, then get a last flush.
 	recordsCtx, stopRecords := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRecords()
 	var records sync.WaitGroup
 	records.Go(func() { recorder.Run(recordsCtx) })
-	app.Start(ctx, ariClient)
-	wg.Go(func() { ariClient.Run(ctx) })
-	wg.Go(func() { applier.Run(ctx) })
-	wg.Go(func() {
+
+	// Every part runs in one group: the first to fail (a listener, say) stops the others, and
+	// a signal stops them all. Calls in progress are not touched by stopping: call control
+	// leaves them to Asterisk, which keeps them going, and reconciles when it starts again.
+	g, gctx := errgroup.WithContext(ctx)
+	app.Start(gctx, ariClient)
+	g.Go(func() error { ariClient.Run(gctx); return nil })
+	g.Go(func() error { applier.Run(gctx); return nil })
+	g.Go(func() error {
 		logger.Info("FastAGI listening", "addr", cfg.AGIListen, "url", cfg.AGIURL)
-		if err := agiServer.Serve(ctx, agiListener); err != nil {
-			errc <- err
-		}
+		return agiServer.Serve(gctx, agiListener)
 	})
-	wg.Go(func() {
-		logger.Info("API listening", "addr", cfg.Listen)
-		if err := httpServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			errc <- fmt.Errorf("API server: %w", err)
-		}
-	})
-	var debugServer *http.Server
-	if cfg.DebugListen != "" {
-		debugServer = &http.Server{Addr: cfg.DebugListen, Handler: profiler(), ReadHeaderTimeout: 5 * time.Second}
-		wg.Go(func() {
-			logger.Info("profiler listening", "addr", cfg.DebugListen)
-			if err := debugServer.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("profiler: %w", err)
+	for i, srv := range servers {
+		g.Go(func() error {
+			logger.Info("HTTP listening", "addr", listeners[i].Addr().String())
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("HTTP server %s: %w", listeners[i].Addr(), err)
 			}
+			return nil
+		})
+		g.Go(func() error {
+			<-gctx.Done()
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 3*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil {
+				srv.Close()
+			}
+			return nil
 		})
 	}
-	select {
-	case <-ctx.Done():
-		logger.Info("shutting down")
-	case err = <-errc:
-	}
-	shutdownCtx, done := context.WithTimeout(context.Background(), 10*time.Second)
-	defer done()
-	httpServer.Shutdown(shutdownCtx)
-	if debugServer != nil {
-		debugServer.Close()
-	}
-	cancel()
-	wg.Wait()
-	app.Wait()
+	<-gctx.Done()
+	logger.Info("shutting down: calls in progress stay up in Asterisk")
+	err = g.Wait()
+	waitFor(app.Wait, 5*time.Second, func() { logger.Warn("call control did not stop within 5 s") })
 	stopRecords()
 	records.Wait()
+	logger.Info("stopped")
 	return err
+}
+
+// waitFor runs wait, giving up after d (and calling late).
+func waitFor(wait func(), d time.Duration, late func()) {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		late()
+	}
 }
 
 // profiler serves Go's runtime profiles (go tool pprof http://ADDR/debug/pprof/profile).
