@@ -274,21 +274,28 @@ func (c *Client) SetGlobal(ctx context.Context, name, value string) error {
 	return c.request(ctx, "set global "+name, "POST", "/asterisk/variable", q, nil, nil)
 }
 
-// EndStampFamily is the AstDB family in which the dialplan notes when callers hang up while
-// the control plane is away (see [switchboard-ended] in asterisk/extensions.conf).
-const EndStampFamily = "switchboard-ended"
+// EndStampPrefix starts the name of the dialplan global in which the dialplan notes when a
+// caller hung up while the control plane was away: SB_ENDED_<uniqueid, dots as underscores>
+// (see [switchboard-ended] in asterisk/extensions.conf).
+const EndStampPrefix = "SB_ENDED_"
 
-// TakeEndStamp reads and deletes the AstDB entry the dialplan wrote for a channel
-// (GET /asterisk/variable?variable=DB_DELETE(...)).
+// TakeEndStamp reads the global the dialplan wrote for a channel (GET /asterisk/variable) and
+// removes it (POST without a value deletes a global).
 func (c *Client) TakeEndStamp(ctx context.Context, channelID string) (time.Time, error) {
+	name := EndStampPrefix + strings.ReplaceAll(channelID, ".", "_")
 	var v struct {
 		Value string `json:"value"`
 	}
-	q := url.Values{"variable": {"DB_DELETE(" + EndStampFamily + "/" + channelID + ")"}}
-	if err := c.request(ctx, "read end of "+channelID, "GET", "/asterisk/variable", q, nil, &v); err != nil {
+	if err := c.request(ctx, "read end of "+channelID, "GET", "/asterisk/variable", url.Values{"variable": {name}}, nil, &v); err != nil {
 		return time.Time{}, err
 	}
-	return parseStamp(v.Value), nil
+	at := parseStamp(v.Value)
+	if !at.IsZero() {
+		if err := c.request(ctx, "remove end of "+channelID, "POST", "/asterisk/variable", url.Values{"variable": {name}}, nil, nil); err != nil {
+			return at, err
+		}
+	}
+	return at, nil
 }
 
 // parseStamp reads "1764700000.123" (seconds since the epoch, with milliseconds); zero for

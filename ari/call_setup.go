@@ -61,7 +61,24 @@ func (c *call) lookup(ctx context.Context) step {
 		return nil
 	default:
 	}
+	if c.callerLeft() {
+		// Gone while the callee was looked up: ring nobody.
+		c.finish(switchboard.Cancelled, "")
+		return nil
+	}
 	return c.startRinging
+}
+
+// callerLeft reads the events that came while the callee was looked up (they can only be the
+// caller's) and reports whether the caller has left.
+func (c *call) callerLeft() bool {
+	gone := false
+	for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
+		if left(e) == c.callerCh {
+			gone = true
+		}
+	}
+	return gone
 }
 
 // startRinging creates the callee leg and the call's bridge, puts both parties in the bridge

@@ -20,8 +20,8 @@ type Lease struct {
 	Asterisk  Asterisk
 	Connected func() bool
 	Logger    *slog.Logger
-	// Every is how often the lease is renewed (default 1 s); each renewal runs until two
-	// periods later.
+	// Every is how often the lease is renewed (default 1 s); each renewal runs until three
+	// periods later, so that a renewal that comes a little late never lets it run out.
 	Every time.Duration
 }
 
@@ -34,7 +34,7 @@ func (l *Lease) every() time.Duration {
 
 // Renew extends the lease from now.
 func (l *Lease) Renew(ctx context.Context) error {
-	until := time.Now().Add(2 * l.every()).Unix()
+	until := time.Now().Add(3 * l.every()).Unix()
 	return l.Asterisk.SetGlobal(ctx, LeaseVariable, strconv.FormatInt(until, 10))
 }
 

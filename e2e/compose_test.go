@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -149,6 +150,11 @@ func TestComposeStack(t *testing.T) {
 		}
 		c.registerOK(t, "1002", bobPW)
 	})
+	if t.Failed() {
+		t.FailNow()
+	}
+	// Restarting or upgrading the control plane in the middle of a call.
+	c.restartsMidCall(t, alicePW, bobPW)
 
 	c.down(t)
 	c.logImageSizes(t)
@@ -491,6 +497,7 @@ func (c *composeStack) sipServer() string {
 // composeAnswerer is a softphone taking calls in the background.
 type composeAnswerer struct {
 	ext     string
+	invites atomic.Int32 // INVITEs the phone received
 	cancel  context.CancelFunc
 	done    chan struct{}
 	reports []*softphone.Report
@@ -502,16 +509,19 @@ type composeAnswerer struct {
 func (c *composeStack) startAnswering(t *testing.T, ext, password string, opts softphone.AnswerOptions) *composeAnswerer {
 	t.Helper()
 	registered := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	a := &composeAnswerer{ext: ext, cancel: cancel, done: make(chan struct{})}
 	p := c.openPhone(t, ext, password, func(e softphone.Event) {
-		if e.Kind == softphone.EventRegistered {
+		switch e.Kind {
+		case softphone.EventRegistered:
 			select {
 			case registered <- struct{}{}:
 			default:
 			}
+		case softphone.EventIncoming:
+			a.invites.Add(1)
 		}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	a := &composeAnswerer{ext: ext, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(a.done)
 		a.reports, a.err = p.Answer(ctx, opts)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +43,9 @@ func TestMain(m *testing.M) {
 // `switchboard serve`.
 type Stack struct {
 	Asterisk *testbed.Asterisk
+	// ARIProxy, with StackOptions.ProxyARI, carries every ARI connection of serve: cutting it
+	// cuts the event websocket and the REST requests.
+	ARIProxy *testbed.TCPProxy
 	DSN      string
 	APIURL   string
 	Token    string
@@ -57,14 +61,18 @@ type Stack struct {
 
 // StackOptions change how a stack is built.
 type StackOptions struct {
-	DSN    string // database to use (default: a new one in the shared cluster)
-	AGIURL string // how Asterisk reaches FastAGI (default: the server's own address)
+	DSN      string // database to use (default: a new one in the shared cluster)
+	AGIURL   string // how Asterisk reaches FastAGI (default: the server's own address)
+	ProxyARI bool   // connect serve to ARI through a TCP proxy the test can cut
 }
 
 // StartStack starts Asterisk and switchboard serve and waits until /readyz answers 200.
 func StartStack(t *testing.T, o StackOptions) *Stack {
 	t.Helper()
 	s := &Stack{Asterisk: testbed.StartAsterisk(t), DSN: o.DSN, Token: "e2e-admin-token-0123456789", agiURL: o.AGIURL}
+	if o.ProxyARI {
+		s.ARIProxy = testbed.StartTCPProxy(t, strings.TrimPrefix(s.Asterisk.ARIURL, "http://"))
+	}
 	if s.DSN == "" {
 		s.DSN = testbed.NewDatabase(t)
 	}
@@ -96,10 +104,14 @@ func (s *Stack) StartServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ariURL := s.Asterisk.ARIURL
+	if s.ARIProxy != nil {
+		ariURL = "http://" + s.ARIProxy.Addr()
+	}
 	cmd := exec.Command(switchboardBin, "serve")
 	cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+s.DSN,
-		"ARI_URL="+s.Asterisk.ARIURL,
+		"ARI_URL="+ariURL,
 		"ARI_USERNAME="+s.Asterisk.ARIUsername,
 		"ARI_PASSWORD="+s.Asterisk.ARIPassword,
 		"ARI_APP=switchboard",

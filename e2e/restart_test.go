@@ -4,6 +4,7 @@ package e2e_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,6 +100,7 @@ func TestGracefulRestartMidCall(t *testing.T) {
 	s.StartServe(t)
 	s.WaitReady(t)
 	c.checkWholeCall(t, s, talk, answered)
+	noEndStamps(t, s)
 }
 
 // SIGTERM while the callee's phone rings; it answers while serve is down; serve comes back 2 s
@@ -142,4 +144,52 @@ func waitAnswered(t *testing.T, s *Stack, callee string, since time.Time) time.T
 		return fmt.Errorf("not answered yet: %+v", l.Calls)
 	})
 	return at
+}
+
+// The caller hangs up while serve is stopped: the other leg ends at once (hangup handlers), and
+// the restarted control plane closes the record with the time the dialplan noted, not the time
+// it came back.
+func TestCallEndsWhileServeIsDown(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	createUser(t, s, "1001", "Alice", "alice-password-1")
+	createUser(t, s, "1002", "Bob", "bob-password-222")
+	const talk = 5 * time.Second
+	c := startTwoWayCall(t, s, talk, 0)
+	answered := waitAnswered(t, s, "1002", c.start)
+	s.StopServe(t)
+	r := <-c.caller // hangs up after talk, while serve is down
+	hungUp := time.Now()
+	if !r.Answered() || r.EndedBy != "local" {
+		t.Fatalf("caller: %+v", r)
+	}
+	if reports := c.callee.Wait(t); len(reports) != 1 || reports[0].EndedBy != "remote" {
+		t.Fatalf("callee: %+v (its leg must end with the caller's, without the control plane)", reports)
+	}
+	<-time.After(2 * time.Second) // the scenario: serve comes back a while later
+	if out := s.Asterisk.MustCLI(t, "dialplan show globals"); !strings.Contains(out, "SB_ENDED_") {
+		t.Errorf("the dialplan noted no end while serve was away:\n%s", out)
+	}
+	s.StartServe(t)
+	s.WaitReady(t)
+	rec := waitCall(t, s, "1002", c.start)
+	if rec.Outcome != "answered" || rec.Reason != "" || rec.EndedAt == nil {
+		t.Fatalf("record %+v: want answered, closed with the noted end", rec)
+	}
+	if d := rec.EndedAt.Sub(hungUp); d < -time.Second || d > 500*time.Millisecond {
+		t.Errorf("record ended at %v; the caller hung up at %v (serve came back %v later)", rec.EndedAt, hungUp, 2*time.Second)
+	}
+	if rec.AnsweredAt == nil || rec.AnsweredAt.Sub(answered).Abs() > time.Millisecond {
+		t.Errorf("record answered at %v, want %v", rec.AnsweredAt, answered)
+	}
+	waitNoChannels(t, s)
+	noEndStamps(t, s)
+}
+
+// noEndStamps checks that no note of a call's end is left in Asterisk's globals: the ones
+// written while serve was away were read and removed, and none is written while it watches.
+func noEndStamps(t *testing.T, s *Stack) {
+	t.Helper()
+	if out := s.Asterisk.MustCLI(t, "dialplan show globals"); strings.Contains(out, "SB_ENDED_") {
+		t.Errorf("end stamps left in the dialplan's globals:\n%s", out)
+	}
 }
