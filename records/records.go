@@ -23,14 +23,13 @@ type Writer struct {
 	Store  switchboard.CallStore
 	Logger *slog.Logger
 
-	once    sync.Once
-	mu      sync.Mutex
-	queue   []switchboard.CallChange
-	ready   chan struct{}
-	byChan  map[string]string // caller channel → call ID, while the call is in progress here
-	chanOf  map[string]string // call ID → caller channel, the other way round
-	idle    chan struct{}     // closed when the queue is empty and nothing is being written
-	OnWrite func(switchboard.CallChange)
+	once   sync.Once
+	mu     sync.Mutex
+	queue  []switchboard.CallChange
+	ready  chan struct{}
+	byChan map[string]string // caller channel → call ID, while the call is in progress here
+	chanOf map[string]string // call ID → caller channel, the other way round
+	idle   chan struct{}     // closed when the queue is empty and nothing is being written
 }
 
 func (w *Writer) init() {
@@ -153,9 +152,6 @@ func (w *Writer) write(ctx context.Context, ch switchboard.CallChange) bool {
 	})
 	switch {
 	case err == nil:
-		if w.OnWrite != nil {
-			w.OnWrite(ch)
-		}
 	case ctx.Err() != nil:
 		return false
 	default:
