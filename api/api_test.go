@@ -20,8 +20,8 @@ const token = "test-token-0123456789"
 
 type fakePresence struct{}
 
-func (fakePresence) Presence(_ context.Context, ext string) (provisioning.Presence, error) {
-	return provisioning.Presence{Extension: ext, State: provisioning.Online, EndpointState: "online", DeviceState: "NOT_INUSE"}, nil
+func (fakePresence) Presence(_ context.Context, ext string) (switchboard.Presence, error) {
+	return switchboard.Presence{Extension: ext, State: switchboard.Online, EndpointState: "online", DeviceState: "NOT_INUSE"}, nil
 }
 
 type triggers struct{ n int }

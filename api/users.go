@@ -78,7 +78,7 @@ type Presence struct {
 	Channels      int    `json:"channels"`
 }
 
-func toUser(u provisioning.User) User {
+func toUser(u switchboard.User) User {
 	return User{
 		Extension: u.Extension, Name: u.Name, RingTimeout: u.RingTimeout,
 		Voicemail: Voicemail{Enabled: u.Voicemail.Enabled, PIN: u.Voicemail.PIN},
@@ -103,7 +103,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		nu.RingTimeout = *req.RingTimeout
 	}
 	if req.Voicemail != nil {
-		vm := provisioning.Voicemail{Enabled: true}
+		vm := switchboard.Mailbox{Enabled: true}
 		if req.Voicemail.Enabled != nil {
 			vm.Enabled = *req.Voicemail.Enabled
 		}

@@ -12,14 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 )
-
-// UserDirectory tells call control who an extension is.
-type UserDirectory interface {
-	User(ctx context.Context, ext string) (provisioning.User, error)
-}
 
 // App is the Stasis application: every call to a provisioned extension enters it (see
 // asterisk/extensions.conf) and it decides what happens. Each call runs in its own goroutine;
@@ -34,7 +28,7 @@ type App struct {
 	// AppName is the Stasis application's name (default "switchboard"): reconciliation takes
 	// over only channels in this application.
 	AppName string
-	Users   UserDirectory
+	Users   switchboard.UserDirectory
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics

@@ -12,25 +12,24 @@ import (
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/ari"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 	"github.com/switchboard-pbx/switchboard/records/inmem"
 )
 
-type directory map[string]provisioning.User
+type directory map[string]switchboard.User
 
-func (d directory) User(_ context.Context, ext string) (provisioning.User, error) {
+func (d directory) User(_ context.Context, ext string) (switchboard.User, error) {
 	if u, ok := d[ext]; ok {
 		return u, nil
 	}
-	return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user %s", ext)
+	return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user %s", ext)
 }
 
 var users = directory{
 	"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
-	"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
+	"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
 	"1003": {Extension: "1003", Name: "Carol", RingTimeout: 20},
-	"1004": {Extension: "1004", Name: "Dan", RingTimeout: 1, Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
+	"1004": {Extension: "1004", Name: "Dan", RingTimeout: 1, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
 }
 
 // harness is call control over a simulated Asterisk, with its records in memory. restart

@@ -9,7 +9,6 @@ import (
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 // step is one phase of a call (looking the callee up, ringing, bridged, in voicemail): it
@@ -28,7 +27,7 @@ type call struct {
 	callerUp   bool   // the caller's channel is answered
 	log        *slog.Logger
 	mailbox    *mailbox
-	user       provisioning.User // the callee, once looked up
+	user       switchboard.User // the callee, once looked up
 
 	leg       string    // the callee leg's channel ID, while there is one
 	legs      int       // callee legs made so far (each gets the next number)

@@ -10,13 +10,9 @@ import (
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-var (
-	_ provisioning.Reloader       = (*Client)(nil)
-	_ provisioning.PresenceSource = (*Client)(nil)
-)
+var _ switchboard.PresenceSource = (*Client)(nil)
 
 func basicAuth(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
@@ -85,12 +81,12 @@ func (c *Client) DeviceState(ctx context.Context, device string) (string, error)
 
 // Presence combines endpoint and device state into a user's presence. An extension Asterisk
 // does not know (yet) is offline.
-func (c *Client) Presence(ctx context.Context, ext string) (provisioning.Presence, error) {
-	p := provisioning.Presence{Extension: ext, EndpointState: "unknown"}
+func (c *Client) Presence(ctx context.Context, ext string) (switchboard.Presence, error) {
+	p := switchboard.Presence{Extension: ext, EndpointState: "unknown"}
 	ep, err := c.Endpoint(ctx, ext)
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
-		p.State = provisioning.Offline
+		p.State = switchboard.Offline
 		return p, nil
 	case err != nil:
 		return p, fmt.Errorf("presence of %s: %w", ext, err)
@@ -100,7 +96,7 @@ func (c *Client) Presence(ctx context.Context, ext string) (provisioning.Presenc
 	if err != nil {
 		return p, fmt.Errorf("presence of %s: %w", ext, err)
 	}
-	p.State = provisioning.PresenceFromStates(p.EndpointState, p.DeviceState)
+	p.State = switchboard.PresenceFromStates(p.EndpointState, p.DeviceState)
 	return p, nil
 }
 

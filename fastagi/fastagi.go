@@ -25,18 +25,12 @@ import (
 	"github.com/CyCoreSystems/agi"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 )
 
-// UserDirectory tells the helpers who an extension is.
-type UserDirectory interface {
-	User(ctx context.Context, ext string) (provisioning.User, error)
-}
-
 // Server answers FastAGI requests.
 type Server struct {
-	Users   UserDirectory
+	Users   switchboard.UserDirectory
 	Records *records.Writer
 	Logger  *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.

@@ -11,18 +11,17 @@ import (
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/fastagi"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 	"github.com/switchboard-pbx/switchboard/records/inmem"
 )
 
-type users map[string]provisioning.User
+type users map[string]switchboard.User
 
-func (u users) User(_ context.Context, ext string) (provisioning.User, error) {
+func (u users) User(_ context.Context, ext string) (switchboard.User, error) {
 	if x, ok := u[ext]; ok {
 		return x, nil
 	}
-	return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user")
+	return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user")
 }
 
 // session plays Asterisk's side of one FastAGI session and returns the commands it received.
@@ -58,7 +57,7 @@ func TestVoicemailDecision(t *testing.T) {
 	defer cancel()
 	go rec.Run(ctx)
 	srv := &fastagi.Server{Records: rec, Users: users{
-		"1002": {Extension: "1002", Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}},
+		"1002": {Extension: "1002", Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
 		"1003": {Extension: "1003"},
 	}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 // UserStore keeps users in the users table.
@@ -15,20 +14,20 @@ type UserStore struct {
 	DB *DB
 }
 
-var _ provisioning.UserStore = (*UserStore)(nil)
+var _ switchboard.UserStore = (*UserStore)(nil)
 
 const userColumns = `extension, name, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin,
 	ring_timeout, created_at, updated_at`
 
-func scanUser(row pgx.Row) (provisioning.User, error) {
-	var u provisioning.User
+func scanUser(row pgx.Row) (switchboard.User, error) {
+	var u switchboard.User
 	err := row.Scan(&u.Extension, &u.Name, &u.Credentials.MD5, &u.Credentials.SHA256,
 		&u.Voicemail.Enabled, &u.Voicemail.PIN, &u.RingTimeout, &u.CreatedAt, &u.UpdatedAt)
 	return u, err
 }
 
 // CreateUser inserts a user; ECONFLICT when the extension exists.
-func (s *UserStore) CreateUser(ctx context.Context, u provisioning.User) (provisioning.User, error) {
+func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchboard.User, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO users
 		(extension, name, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin, ring_timeout)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+userColumns,
@@ -38,35 +37,35 @@ func (s *UserStore) CreateUser(ctx context.Context, u provisioning.User) (provis
 	if err != nil {
 		err = translate("insert user", err)
 		if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
-			return provisioning.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
+			return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
 		}
-		return provisioning.User{}, err
+		return switchboard.User{}, err
 	}
 	return created, nil
 }
 
 // User returns one user; ENOTFOUND when there is none.
-func (s *UserStore) User(ctx context.Context, ext string) (provisioning.User, error) {
+func (s *UserStore) User(ctx context.Context, ext string) (switchboard.User, error) {
 	u, err := scanUser(s.DB.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE extension = $1`, ext))
 	if err != nil {
-		return provisioning.User{}, notFound(translate("select user", err), ext)
+		return switchboard.User{}, notFound(translate("select user", err), ext)
 	}
 	return u, nil
 }
 
 // Users returns a page of users ordered by (length, extension).
-func (s *UserStore) Users(ctx context.Context, after string, limit int) (provisioning.UserPage, error) {
+func (s *UserStore) Users(ctx context.Context, after string, limit int) (switchboard.UserPage, error) {
 	rows, err := s.DB.pool.Query(ctx, `SELECT `+userColumns+` FROM users
 		WHERE (char_length(extension), extension) > (char_length($1), $1)
 		ORDER BY char_length(extension), extension LIMIT $2`, after, limit+1)
 	if err != nil {
-		return provisioning.UserPage{}, translate("list users", err)
+		return switchboard.UserPage{}, translate("list users", err)
 	}
-	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (provisioning.User, error) { return scanUser(r) })
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (switchboard.User, error) { return scanUser(r) })
 	if err != nil {
-		return provisioning.UserPage{}, translate("list users", err)
+		return switchboard.UserPage{}, translate("list users", err)
 	}
-	page := provisioning.UserPage{Users: users}
+	page := switchboard.UserPage{Users: users}
 	if len(users) > limit {
 		page.Users = users[:limit]
 		page.Next = users[limit-1].Extension
@@ -75,18 +74,18 @@ func (s *UserStore) Users(ctx context.Context, after string, limit int) (provisi
 }
 
 // AllUsers returns every user ordered by (length, extension).
-func (s *UserStore) AllUsers(ctx context.Context) ([]provisioning.User, error) {
+func (s *UserStore) AllUsers(ctx context.Context) ([]switchboard.User, error) {
 	rows, err := s.DB.pool.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY char_length(extension), extension`)
 	if err != nil {
 		return nil, translate("list all users", err)
 	}
-	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (provisioning.User, error) { return scanUser(r) })
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (switchboard.User, error) { return scanUser(r) })
 	return users, translate("list all users", err)
 }
 
 // UpdateUser locks the user's row, applies change and writes the result in one transaction.
-func (s *UserStore) UpdateUser(ctx context.Context, ext string, change func(*provisioning.User) error) (provisioning.User, error) {
-	var updated provisioning.User
+func (s *UserStore) UpdateUser(ctx context.Context, ext string, change func(*switchboard.User) error) (switchboard.User, error) {
+	var updated switchboard.User
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE extension = $1 FOR UPDATE`, ext))
 		if err != nil {
@@ -102,7 +101,7 @@ func (s *UserStore) UpdateUser(ctx context.Context, ext string, change func(*pro
 		return err
 	})
 	if err != nil {
-		return provisioning.User{}, notFound(translate("update user", err), ext)
+		return switchboard.User{}, notFound(translate("update user", err), ext)
 	}
 	return updated, nil
 }

@@ -33,9 +33,9 @@ func MustOpenDB(tb testing.TB, dsn string) *postgres.DB {
 	return db
 }
 
-func user(ext, name string) provisioning.User {
-	return provisioning.User{Extension: ext, Name: name, RingTimeout: 20,
-		Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+func user(ext, name string) switchboard.User {
+	return switchboard.User{Extension: ext, Name: name, RingTimeout: 20,
+		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
 		Credentials: provisioning.NewCredentials(ext, "password-"+ext)}
 }
 
@@ -69,7 +69,7 @@ func TestUserStore(t *testing.T) {
 		if err := store.DeleteUser(ctx, "4040"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 			t.Errorf("DeleteUser(4040): %v", err)
 		}
-		_, err := store.UpdateUser(ctx, "4040", func(*provisioning.User) error { return nil })
+		_, err := store.UpdateUser(ctx, "4040", func(*switchboard.User) error { return nil })
 		if switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 			t.Errorf("UpdateUser(4040): %v", err)
 		}
@@ -86,7 +86,7 @@ func TestUserStore(t *testing.T) {
 	})
 	t.Run("Update", func(t *testing.T) {
 		before, _ := store.User(ctx, "1001")
-		u, err := store.UpdateUser(ctx, "1001", func(u *provisioning.User) error {
+		u, err := store.UpdateUser(ctx, "1001", func(u *switchboard.User) error {
 			u.Name, u.RingTimeout = "Alice", 60
 			return nil
 		})
@@ -94,7 +94,7 @@ func TestUserStore(t *testing.T) {
 			t.Errorf("UpdateUser = %+v, %v", u, err)
 		}
 		// An error from the change function aborts the transaction and comes back unchanged.
-		_, err = store.UpdateUser(ctx, "1001", func(u *provisioning.User) error {
+		_, err = store.UpdateUser(ctx, "1001", func(u *switchboard.User) error {
 			u.Name = "Changed"
 			return switchboard.Errorf(switchboard.EINVALID, "no")
 		})

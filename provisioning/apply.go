@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/switchboard-pbx/switchboard"
 )
 
 // Reloader reloads one Asterisk module so that it re-reads its configuration. Implementations
@@ -33,7 +35,7 @@ type ApplyStats struct {
 // handful of reloads, not 1000. Failures are retried with backoff; a reload that could not be
 // done is remembered and done on the next pass even if the files no longer change.
 type Applier struct {
-	Store    UserStore
+	Store    switchboard.UserStore
 	Reloader Reloader
 	Dir      string // the generated-config directory (ASTERISK_CONFIG_DIR)
 	Globals  DialplanGlobals

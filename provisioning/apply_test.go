@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 )
@@ -59,10 +60,10 @@ func newApplier(t *testing.T) (*provisioning.Applier, *inmem.UserStore, *fakeRel
 	return a, store, rel
 }
 
-func addUser(t *testing.T, s provisioning.UserStore, ext, name string) {
+func addUser(t *testing.T, s switchboard.UserStore, ext, name string) {
 	t.Helper()
-	_, err := s.CreateUser(context.Background(), provisioning.User{Extension: ext, Name: name, RingTimeout: 20,
-		Voicemail: provisioning.Voicemail{Enabled: true, PIN: "1234"}, Credentials: provisioning.NewCredentials(ext, "password-"+ext)})
+	_, err := s.CreateUser(context.Background(), switchboard.User{Extension: ext, Name: name, RingTimeout: 20,
+		Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}, Credentials: provisioning.NewCredentials(ext, "password-"+ext)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestApplyReloadsOnlyWhatChanged(t *testing.T) {
 		addUser(t, store, "1001", "Alice")
 		a.Apply(ctx)
 		rel.take()
-		store.UpdateUser(ctx, "1001", func(u *provisioning.User) error { u.Name = "Alice Smith"; return nil })
+		store.UpdateUser(ctx, "1001", func(u *switchboard.User) error { u.Name = "Alice Smith"; return nil })
 		if _, err := a.Apply(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -158,12 +159,12 @@ func TestRunCoalescesBursts(t *testing.T) {
 
 	// 1000 changes, each followed by a trigger, while passes run: they coalesce.
 	for i := range 1000 {
-		addUser(t, store, strconv.Itoa(1000+i), "User")
+		addUser(t, store, strconv.Itoa(1000+i), "switchboard.User")
 		a.Trigger()
 	}
 	waitFor(t, func() bool {
 		files, _ := os.ReadFile(filepath.Join(a.Dir, "voicemail.conf"))
-		return len(files) > 0 && containsLine(string(files), "1999 => 1234,User")
+		return len(files) > 0 && containsLine(string(files), "1999 => 1234,switchboard.User")
 	})
 	stats := a.Stats()
 	if stats.Applies > 100 {

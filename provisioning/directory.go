@@ -12,16 +12,16 @@ import (
 // setup does not wait for PostgreSQL and keeps working while it is down. Before the first pass
 // it asks the store.
 type Directory struct {
-	Store UserStore
+	Store switchboard.UserStore
 
 	mu     sync.RWMutex
-	users  map[string]User
+	users  map[string]switchboard.User
 	loaded bool
 }
 
 // Update replaces the directory's users (the Applier calls it after every render).
-func (d *Directory) Update(users []User) {
-	m := make(map[string]User, len(users))
+func (d *Directory) Update(users []switchboard.User) {
+	m := make(map[string]switchboard.User, len(users))
 	for _, u := range users {
 		m[u.Extension] = u
 	}
@@ -31,7 +31,7 @@ func (d *Directory) Update(users []User) {
 }
 
 // User returns the user with extension ext; ENOTFOUND when there is none.
-func (d *Directory) User(ctx context.Context, ext string) (User, error) {
+func (d *Directory) User(ctx context.Context, ext string) (switchboard.User, error) {
 	d.mu.RLock()
 	u, ok := d.users[ext]
 	loaded := d.loaded
@@ -40,7 +40,7 @@ func (d *Directory) User(ctx context.Context, ext string) (User, error) {
 	case ok:
 		return u, nil
 	case loaded:
-		return User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+		return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
 	}
 	return d.Store.User(ctx, ext)
 }

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+
+	"github.com/switchboard-pbx/switchboard"
 )
 
 // passwordAlphabet has 32 characters that are easy to read and to type on a phone's keypad
@@ -45,9 +47,9 @@ func randomString(alphabet string, n int) string {
 
 // NewCredentials computes the digests Asterisk needs to authenticate ext with password
 // (pjsip auth "password_digest", RFC 7616/8760 HA1 = H(username:realm:password)).
-func NewCredentials(ext, password string) Credentials {
+func NewCredentials(ext, password string) switchboard.Credentials {
 	a1 := ext + ":" + Realm + ":" + password
 	m := md5.Sum([]byte(a1))
 	s := sha256.Sum256([]byte(a1))
-	return Credentials{MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(s[:])}
+	return switchboard.Credentials{MD5: hex.EncodeToString(m[:]), SHA256: hex.EncodeToString(s[:])}
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
@@ -44,7 +45,7 @@ func TestGeneratePassword(t *testing.T) {
 func TestNewCredentials(t *testing.T) {
 	// Reference values: echo -n "1001:switchboard:correct-horse" | md5sum / sha256sum
 	c := provisioning.NewCredentials("1001", "correct-horse")
-	want := provisioning.Credentials{
+	want := switchboard.Credentials{
 		MD5:    "1aaeaed6b720329eb81bb9b416f987c4",
 		SHA256: "71b165e345ab996d13b4fc298195be5911e14054f75cae1e38859ea47c3697ad",
 	}

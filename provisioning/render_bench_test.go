@@ -5,15 +5,16 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-func benchUsers(n int) []provisioning.User {
-	users := make([]provisioning.User, n)
+func benchUsers(n int) []switchboard.User {
+	users := make([]switchboard.User, n)
 	for i := range users {
 		ext := strconv.Itoa(100000 + i)
-		users[i] = provisioning.User{Extension: ext, Name: "Bench User " + ext, RingTimeout: 20,
-			Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+		users[i] = switchboard.User{Extension: ext, Name: "Bench switchboard.User " + ext, RingTimeout: 20,
+			Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
 			Credentials: provisioning.NewCredentials(ext, "password-"+ext)}
 	}
 	return users

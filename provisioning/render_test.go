@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
@@ -17,16 +18,16 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 var globals = provisioning.DialplanGlobals{App: "switchboard", AGIURL: "agi://127.0.0.1:4573"}
 
-func goldenUsers() []provisioning.User {
-	mk := func(ext, name, pw string, vm bool, pin string, ring int) provisioning.User {
-		return provisioning.User{
+func goldenUsers() []switchboard.User {
+	mk := func(ext, name, pw string, vm bool, pin string, ring int) switchboard.User {
+		return switchboard.User{
 			Extension: ext, Name: name, RingTimeout: ring,
-			Voicemail:   provisioning.Voicemail{Enabled: vm, PIN: pin},
+			Voicemail:   switchboard.Mailbox{Enabled: vm, PIN: pin},
 			Credentials: provisioning.NewCredentials(ext, pw),
 			CreatedAt:   time.Unix(0, 0), UpdatedAt: time.Unix(0, 0),
 		}
 	}
-	return []provisioning.User{
+	return []switchboard.User{
 		mk("20", "Front Desk (Lab 2)", "front-desk-password", false, "", 30),
 		mk("1001", "Alice Smith", "alice-password-1", true, "4321", 20),
 		mk("1002", "José Müller-Ørsted", "jose-password-22", true, "987654", 5),
@@ -96,18 +97,18 @@ func FuzzRenderConfig(f *testing.F) {
 	f.Add("1001", "a\n[evil]", "1234", true, 30, "1002", "#include x")
 	f.Add("1001", "x;y", "1234,5", true, 30, "1002", `"q"`)
 	f.Fuzz(func(t *testing.T, ext, name, pin string, vm bool, ring int, ext2, name2 string) {
-		u1 := provisioning.User{Extension: ext, Name: name, RingTimeout: ring,
-			Voicemail:   provisioning.Voicemail{Enabled: vm, PIN: pin},
+		u1 := switchboard.User{Extension: ext, Name: name, RingTimeout: ring,
+			Voicemail:   switchboard.Mailbox{Enabled: vm, PIN: pin},
 			Credentials: provisioning.NewCredentials(ext, "fuzz-password-1")}
-		u2 := provisioning.User{Extension: ext2, Name: name2, RingTimeout: 20,
-			Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+		u2 := switchboard.User{Extension: ext2, Name: name2, RingTimeout: 20,
+			Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
 			Credentials: provisioning.NewCredentials(ext2, "fuzz-password-2")}
-		if u1.Validate() != nil || u2.Validate() != nil || ext == ext2 {
+		if provisioning.ValidateUser(&u1) != nil || provisioning.ValidateUser(&u2) != nil || ext == ext2 {
 			return
 		}
-		users := []provisioning.User{u1, u2}
+		users := []switchboard.User{u1, u2}
 		if provisioning.Less(ext2, ext) {
-			users = []provisioning.User{u2, u1}
+			users = []switchboard.User{u2, u1}
 		}
 		for _, file := range provisioning.RenderConfig(users, globals) {
 			secs, err := parseAsteriskConf(string(file.Content))
@@ -146,7 +147,7 @@ func FuzzRenderConfig(f *testing.F) {
 }
 
 // expectedSections is what a user must contribute to each file, and nothing else.
-func expectedSections(file string, u provisioning.User) []confSection {
+func expectedSections(file string, u switchboard.User) []confSection {
 	e := u.Extension
 	switch file {
 	case provisioning.PJSIPFile:

@@ -17,19 +17,19 @@ type ConfigTrigger interface {
 // applied to Asterisk. PostgreSQL is the source of truth: a change is committed even while
 // Asterisk is unreachable and reaches it when it comes back.
 type Service struct {
-	Store    UserStore
+	Store    switchboard.UserStore
 	Config   ConfigTrigger
-	Presence PresenceSource
+	Presence switchboard.PresenceSource
 }
 
 // CreateUser validates and stores a new user. The returned password is the generated one, or
 // "" when the admin chose it; it is shown once and never stored.
-func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, string, error) {
+func (s *Service) CreateUser(ctx context.Context, nu NewUser) (switchboard.User, string, error) {
 	if err := ValidateExtension(nu.Extension); err != nil {
-		return User{}, "", err
+		return switchboard.User{}, "", err
 	}
 	if err := ValidateName(nu.Name); err != nil {
-		return User{}, "", err
+		return switchboard.User{}, "", err
 	}
 	generated := ""
 	password := nu.Password
@@ -37,14 +37,14 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, string, err
 		password = GeneratePassword()
 		generated = password
 	} else if err := ValidatePassword(password); err != nil {
-		return User{}, "", err
+		return switchboard.User{}, "", err
 	}
-	u := User{
+	u := switchboard.User{
 		Extension:   nu.Extension,
 		Name:        nu.Name,
 		RingTimeout: nu.RingTimeout,
 		Credentials: NewCredentials(nu.Extension, password),
-		Voicemail:   Voicemail{Enabled: true, PIN: GeneratePIN()},
+		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: GeneratePIN()},
 	}
 	if nu.Voicemail != nil {
 		u.Voicemail = *nu.Voicemail
@@ -55,49 +55,49 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, string, err
 	if u.RingTimeout == 0 {
 		u.RingTimeout = DefaultRingTimeout
 	}
-	if err := u.Validate(); err != nil {
-		return User{}, "", err
+	if err := ValidateUser(&u); err != nil {
+		return switchboard.User{}, "", err
 	}
 	created, err := s.Store.CreateUser(ctx, u)
 	if err != nil {
-		return User{}, "", fmt.Errorf("create user %s: %w", nu.Extension, err)
+		return switchboard.User{}, "", fmt.Errorf("create user %s: %w", nu.Extension, err)
 	}
 	s.Config.Trigger()
 	return created, generated, nil
 }
 
 // User returns one user.
-func (s *Service) User(ctx context.Context, ext string) (User, error) {
+func (s *Service) User(ctx context.Context, ext string) (switchboard.User, error) {
 	if err := ValidateExtension(ext); err != nil {
-		return User{}, err
+		return switchboard.User{}, err
 	}
 	return s.Store.User(ctx, ext)
 }
 
 // Users returns a page of users after the given extension ("" for the first page).
-func (s *Service) Users(ctx context.Context, after string, limit int) (UserPage, error) {
+func (s *Service) Users(ctx context.Context, after string, limit int) (switchboard.UserPage, error) {
 	if after != "" {
 		if err := ValidateExtension(after); err != nil {
-			return UserPage{}, switchboard.Errorf(switchboard.EINVALID, "after must be an extension")
+			return switchboard.UserPage{}, switchboard.Errorf(switchboard.EINVALID, "after must be an extension")
 		}
 	}
 	if limit < 1 || limit > 1000 {
-		return UserPage{}, switchboard.Errorf(switchboard.EINVALID, "limit must be 1 to 1000")
+		return switchboard.UserPage{}, switchboard.Errorf(switchboard.EINVALID, "limit must be 1 to 1000")
 	}
 	return s.Store.Users(ctx, after, limit)
 }
 
 // UpdateUser changes the given fields of a user.
-func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (User, error) {
+func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (switchboard.User, error) {
 	if err := ValidateExtension(ext); err != nil {
-		return User{}, err
+		return switchboard.User{}, err
 	}
 	if p.Password != nil {
 		if err := ValidatePassword(*p.Password); err != nil {
-			return User{}, err
+			return switchboard.User{}, err
 		}
 	}
-	u, err := s.Store.UpdateUser(ctx, ext, func(u *User) error {
+	u, err := s.Store.UpdateUser(ctx, ext, func(u *switchboard.User) error {
 		if p.Name != nil {
 			u.Name = *p.Name
 		}
@@ -118,10 +118,10 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (User
 				}
 			}
 		}
-		return u.Validate()
+		return ValidateUser(u)
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("update user %s: %w", ext, err)
+		return switchboard.User{}, fmt.Errorf("update user %s: %w", ext, err)
 	}
 	s.Config.Trigger()
 	return u, nil
@@ -154,9 +154,9 @@ func (s *Service) DeleteUser(ctx context.Context, ext string) error {
 }
 
 // UserPresence returns whether a user's phone is online, ringing or busy.
-func (s *Service) UserPresence(ctx context.Context, ext string) (Presence, error) {
+func (s *Service) UserPresence(ctx context.Context, ext string) (switchboard.Presence, error) {
 	if _, err := s.User(ctx, ext); err != nil {
-		return Presence{}, err
+		return switchboard.Presence{}, err
 	}
 	return s.Presence.Presence(ctx, ext)
 }

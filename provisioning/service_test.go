@@ -64,7 +64,7 @@ func TestCreateUser(t *testing.T) {
 			{Extension: "1001", Name: "A\n[evil]"},
 			{Extension: "1001", Name: "A", Password: "short"},
 			{Extension: "1001", Name: "A", RingTimeout: 500},
-			{Extension: "1001", Name: "A", Voicemail: &provisioning.Voicemail{Enabled: true, PIN: "12;4"}},
+			{Extension: "1001", Name: "A", Voicemail: &switchboard.Mailbox{Enabled: true, PIN: "12;4"}},
 		}
 		for _, nu := range bad {
 			if _, _, err := svc.CreateUser(ctx, nu); switchboard.ErrorCode(err) != switchboard.EINVALID {
@@ -120,21 +120,21 @@ func TestUpdateUser(t *testing.T) {
 func TestPresenceFromStates(t *testing.T) {
 	tests := []struct {
 		endpoint, device string
-		want             provisioning.PresenceState
+		want             switchboard.PresenceState
 	}{
-		{"online", "NOT_INUSE", provisioning.Online},
-		{"online", "INUSE", provisioning.Busy},
-		{"online", "BUSY", provisioning.Busy},
-		{"online", "ONHOLD", provisioning.Busy},
-		{"online", "RINGING", provisioning.Ringing},
-		{"online", "RINGINUSE", provisioning.Ringing},
-		{"offline", "UNAVAILABLE", provisioning.Offline},
-		{"unknown", "NOT_INUSE", provisioning.Offline}, // registered but never qualified
-		{"online", "UNAVAILABLE", provisioning.Offline},
+		{"online", "NOT_INUSE", switchboard.Online},
+		{"online", "INUSE", switchboard.Busy},
+		{"online", "BUSY", switchboard.Busy},
+		{"online", "ONHOLD", switchboard.Busy},
+		{"online", "RINGING", switchboard.Ringing},
+		{"online", "RINGINUSE", switchboard.Ringing},
+		{"offline", "UNAVAILABLE", switchboard.Offline},
+		{"unknown", "NOT_INUSE", switchboard.Offline}, // registered but never qualified
+		{"online", "UNAVAILABLE", switchboard.Offline},
 	}
 	for _, tt := range tests {
-		if got := provisioning.PresenceFromStates(tt.endpoint, tt.device); got != tt.want {
-			t.Errorf("PresenceFromStates(%s, %s) = %s, want %s", tt.endpoint, tt.device, got, tt.want)
+		if got := switchboard.PresenceFromStates(tt.endpoint, tt.device); got != tt.want {
+			t.Errorf("switchboard.PresenceFromStates(%s, %s) = %s, want %s", tt.endpoint, tt.device, got, tt.want)
 		}
 	}
 }

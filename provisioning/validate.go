@@ -89,7 +89,7 @@ func ValidatePassword(pw string) error {
 }
 
 // Validate checks every field of a user as stored.
-func (u *User) Validate() error {
+func ValidateUser(u *switchboard.User) error {
 	if err := ValidateExtension(u.Extension); err != nil {
 		return err
 	}

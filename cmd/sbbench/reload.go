@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
@@ -44,7 +45,7 @@ func (b *bench) renderAndReload(ctx context.Context, sizes []int) ([]ReloadPoint
 	}
 	dir := filepath.Join(b.etcDir, "switchboard")
 	globals := provisioning.DialplanGlobals{App: "switchboard", AGIURL: "agi://127.0.0.1:4573"}
-	write := func(users []provisioning.User) error {
+	write := func(users []switchboard.User) error {
 		for _, f := range provisioning.RenderConfig(users, globals) {
 			if _, err := provisioning.WriteFileAtomic(filepath.Join(dir, f.Name), f.Content); err != nil {
 				return err
@@ -69,11 +70,11 @@ func (b *bench) renderAndReload(ctx context.Context, sizes []int) ([]ReloadPoint
 	}()
 	var points []ReloadPoint
 	for _, n := range sizes {
-		users := make([]provisioning.User, n)
+		users := make([]switchboard.User, n)
 		for i := range users {
 			ext := strconv.Itoa(200000 + i)
-			users[i] = provisioning.User{Extension: ext, Name: "Reload " + ext, RingTimeout: 20,
-				Voicemail:   provisioning.Voicemail{Enabled: true, PIN: "1234"},
+			users[i] = switchboard.User{Extension: ext, Name: "Reload " + ext, RingTimeout: 20,
+				Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
 				Credentials: provisioning.NewCredentials(ext, password(ext))}
 		}
 		start := time.Now()

@@ -24,6 +24,9 @@ import (
 	"github.com/switchboard-pbx/switchboard/records"
 )
 
+// The ARI client is what the configuration applier reloads Asterisk through.
+var _ provisioning.Reloader = (*ari.Client)(nil)
+
 func serve(ctx context.Context) error {
 	cfg, err := loadConfig()
 	if err != nil {

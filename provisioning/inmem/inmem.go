@@ -1,4 +1,4 @@
-// Package inmem is an in-memory provisioning.UserStore for unit tests of the layers above the
+// Package inmem is an in-memory switchboard.UserStore for unit tests of the layers above the
 // store (API, configuration applier). It behaves like the PostgreSQL store: same ordering, same
 // error codes. It can be told to fail, as an unreachable database would.
 package inmem
@@ -16,14 +16,14 @@ import (
 // UserStore keeps users in a map.
 type UserStore struct {
 	mu    sync.Mutex
-	users map[string]provisioning.User
+	users map[string]switchboard.User
 	down  bool
 }
 
-var _ provisioning.UserStore = (*UserStore)(nil)
+var _ switchboard.UserStore = (*UserStore)(nil)
 
 // NewUserStore returns an empty store.
-func NewUserStore() *UserStore { return &UserStore{users: map[string]provisioning.User{}} }
+func NewUserStore() *UserStore { return &UserStore{users: map[string]switchboard.User{}} }
 
 // SetDown makes every call fail with EUNAVAILABLE (true) or work again (false).
 func (s *UserStore) SetDown(down bool) {
@@ -40,14 +40,14 @@ func (s *UserStore) check() error {
 }
 
 // CreateUser stores a new user.
-func (s *UserStore) CreateUser(_ context.Context, u provisioning.User) (provisioning.User, error) {
+func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboard.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
-		return provisioning.User{}, err
+		return switchboard.User{}, err
 	}
 	if _, ok := s.users[u.Extension]; ok {
-		return provisioning.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
+		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
 	}
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
@@ -56,25 +56,25 @@ func (s *UserStore) CreateUser(_ context.Context, u provisioning.User) (provisio
 }
 
 // User returns one user.
-func (s *UserStore) User(_ context.Context, ext string) (provisioning.User, error) {
+func (s *UserStore) User(_ context.Context, ext string) (switchboard.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
-		return provisioning.User{}, err
+		return switchboard.User{}, err
 	}
 	u, ok := s.users[ext]
 	if !ok {
-		return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+		return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
 	}
 	return u, nil
 }
 
-func (s *UserStore) sorted() []provisioning.User {
-	all := make([]provisioning.User, 0, len(s.users))
+func (s *UserStore) sorted() []switchboard.User {
+	all := make([]switchboard.User, 0, len(s.users))
 	for _, u := range s.users {
 		all = append(all, u)
 	}
-	slices.SortFunc(all, func(a, b provisioning.User) int {
+	slices.SortFunc(all, func(a, b switchboard.User) int {
 		switch {
 		case provisioning.Less(a.Extension, b.Extension):
 			return -1
@@ -87,13 +87,13 @@ func (s *UserStore) sorted() []provisioning.User {
 }
 
 // Users returns a page of users.
-func (s *UserStore) Users(_ context.Context, after string, limit int) (provisioning.UserPage, error) {
+func (s *UserStore) Users(_ context.Context, after string, limit int) (switchboard.UserPage, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
-		return provisioning.UserPage{}, err
+		return switchboard.UserPage{}, err
 	}
-	var page provisioning.UserPage
+	var page switchboard.UserPage
 	for _, u := range s.sorted() {
 		if after != "" && !provisioning.Less(after, u.Extension) {
 			continue
@@ -108,7 +108,7 @@ func (s *UserStore) Users(_ context.Context, after string, limit int) (provision
 }
 
 // AllUsers returns every user in order.
-func (s *UserStore) AllUsers(context.Context) ([]provisioning.User, error) {
+func (s *UserStore) AllUsers(context.Context) ([]switchboard.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
@@ -118,18 +118,18 @@ func (s *UserStore) AllUsers(context.Context) ([]provisioning.User, error) {
 }
 
 // UpdateUser applies change atomically.
-func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*provisioning.User) error) (provisioning.User, error) {
+func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*switchboard.User) error) (switchboard.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(); err != nil {
-		return provisioning.User{}, err
+		return switchboard.User{}, err
 	}
 	u, ok := s.users[ext]
 	if !ok {
-		return provisioning.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
+		return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
 	}
 	if err := change(&u); err != nil {
-		return provisioning.User{}, err
+		return switchboard.User{}, err
 	}
 	u.UpdatedAt = time.Now().UTC()
 	s.users[ext] = u
