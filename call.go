@@ -2,6 +2,7 @@ package switchboard
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -29,6 +30,8 @@ const (
 	ReasonVoicemailOff     = "voicemail_disabled"
 	ReasonError            = "error"
 	ReasonHungUpByAdmin    = "hung_up_by_admin"
+	ReasonDND              = "dnd"          // the callee is not to be disturbed
+	ReasonForwardLoop      = "forward_loop" // a forward led back into the call's path, or too far
 	// ReasonEndedUnseen marks a call that ended while the control plane was away and left no
 	// trace of when: its end time is when the control plane found it gone.
 	ReasonEndedUnseen = "ended_unseen"
@@ -44,9 +47,12 @@ type CallRecord struct {
 	CallerChannel string
 	CalleeChannel string
 	Bridge        string
-	StartedAt     time.Time
-	AnsweredAt    time.Time // zero when never answered
-	EndedAt       time.Time // zero while the call is in progress
+	// ForwardedTo are the users the call was forwarded to, in order, after the dialled one:
+	// the last one is who it rang or whose mailbox took it.
+	ForwardedTo []string
+	StartedAt   time.Time
+	AnsweredAt  time.Time // zero when never answered
+	EndedAt     time.Time // zero while the call is in progress
 }
 
 // Active reports whether the call is still in progress.
@@ -68,6 +74,7 @@ type CallChange struct {
 
 	CalleeChannel string
 	Bridge        string
+	ForwardedTo   []string
 	Outcome       Outcome
 	Reason        string
 	AnsweredAt    time.Time
@@ -84,6 +91,9 @@ func (ch CallChange) Apply(r CallRecord) CallRecord {
 	}
 	if ch.Bridge != "" {
 		r.Bridge = ch.Bridge
+	}
+	if len(ch.ForwardedTo) > 0 {
+		r.ForwardedTo = slices.Clone(ch.ForwardedTo)
 	}
 	if ch.Outcome != "" {
 		r.Outcome = ch.Outcome

@@ -171,6 +171,17 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"BadPathExtension", "GET", "/api/v1/users/10a1", ``, 400},
 		{"BadLimit", "GET", "/api/v1/users?limit=0", ``, 400},
 		{"BadLimitText", "GET", "/api/v1/users?limit=ten", ``, 400},
+		// Call settings: a forward to oneself, to what is not a number, enabled without a
+		// destination, a field nobody knows, devices out of range.
+		{"ForwardToSelf", "PATCH", "/api/v1/users/1001", `{"forwards":{"unconditional":{"enabled":true,"destination":"1001"}}}`, 400},
+		{"ForwardNotANumber", "PATCH", "/api/v1/users/1001", `{"forwards":{"busy":{"enabled":true,"destination":"1002,x"}}}`, 400},
+		{"ForwardInjection", "PATCH", "/api/v1/users/1001", `{"forwards":{"busy":{"enabled":true,"destination":"1002)\n[evil]"}}}`, 400},
+		{"ForwardOutsideNumber", "PATCH", "/api/v1/users/1001", `{"forwards":{"no_answer":{"enabled":true,"destination":"+4930123456"}}}`, 400},
+		{"ForwardWithoutDestination", "PATCH", "/api/v1/users/1001", `{"forwards":{"no_answer":{"enabled":true}}}`, 400},
+		{"ForwardUnknownField", "PATCH", "/api/v1/users/1001", `{"forwards":{"always":{"enabled":true,"destination":"1002"}}}`, 400},
+		{"MaxDevicesZero", "PATCH", "/api/v1/users/1001", `{"max_devices":0}`, 400},
+		{"MaxDevicesEleven", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","max_devices":11}`, 400},
+		{"DNDNotBool", "PATCH", "/api/v1/users/1001", `{"dnd":"yes"}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,6 +194,34 @@ func TestBadInputChangesNothing(t *testing.T) {
 	all, _ := ta.store.AllUsers(context.Background())
 	if len(all) != 1 || all[0].Name != "Alice" || ta.trig.n != before {
 		t.Errorf("bad input changed the store: %d users, name %q, %d new triggers", len(all), all[0].Name, ta.trig.n-before)
+	}
+}
+
+// Call settings are read and changed like the other fields; a new user gets the defaults.
+func TestCallSettings(t *testing.T) {
+	ta := newTestAPI(t)
+	r := ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Alice"}`, token)
+	var u api.User
+	json.Unmarshal(r.Body, &u)
+	if !u.CallWaiting || u.DND || u.MaxDevices != 3 || u.Forwards != (api.Forwards{}) {
+		t.Errorf("new user's call settings %+v, want call waiting on, DND off, 3 devices, no forwards", u)
+	}
+	r = ta.do("PATCH", "/api/v1/users/1001", `{"dnd":true,"call_waiting":false,"max_devices":5,
+		"forwards":{"busy":{"enabled":true,"destination":"1002"},"no_answer":{"destination":"1003"}}}`, token)
+	if r.Status != 200 {
+		t.Fatalf("PATCH: %d %s", r.Status, r.Body)
+	}
+	r = ta.do("GET", "/api/v1/users/1001", ``, token)
+	json.Unmarshal(r.Body, &u)
+	want := api.Forwards{Busy: api.Forward{Enabled: true, Destination: "1002"}, NoAnswer: api.Forward{Destination: "1003"}}
+	if !u.DND || u.CallWaiting || u.MaxDevices != 5 || u.Forwards != want {
+		t.Errorf("after PATCH: %+v", u)
+	}
+	// A PATCH of one forward field leaves the rest alone.
+	ta.do("PATCH", "/api/v1/users/1001", `{"forwards":{"no_answer":{"enabled":true}}}`, token)
+	json.Unmarshal(ta.do("GET", "/api/v1/users/1001", ``, token).Body, &u)
+	if want.NoAnswer.Enabled = true; u.Forwards != want {
+		t.Errorf("after a partial PATCH: %+v, want %+v", u.Forwards, want)
 	}
 }
 

@@ -21,15 +21,18 @@ type CallService interface {
 
 // Call is a call record as the API shows it.
 type Call struct {
-	ID         string     `json:"id"`
-	Caller     string     `json:"caller"`
-	Callee     string     `json:"callee"`
-	Active     bool       `json:"active"`
-	Outcome    string     `json:"outcome,omitempty"`
-	Reason     string     `json:"reason,omitempty"`
-	StartedAt  time.Time  `json:"started_at"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-	EndedAt    *time.Time `json:"ended_at,omitempty"`
+	ID      string `json:"id"`
+	Caller  string `json:"caller"`
+	Callee  string `json:"callee"`
+	Active  bool   `json:"active"`
+	Outcome string `json:"outcome,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	// ForwardedTo are the users the call was forwarded to, in order: the last one rang or
+	// took it in their mailbox.
+	ForwardedTo []string   `json:"forwarded_to,omitempty"`
+	StartedAt   time.Time  `json:"started_at"`
+	AnsweredAt  *time.Time `json:"answered_at,omitempty"`
+	EndedAt     *time.Time `json:"ended_at,omitempty"`
 }
 
 // CallList is a page of calls, newest first.
@@ -48,7 +51,8 @@ func optTime(t time.Time) *time.Time {
 
 func toCall(r switchboard.CallRecord) Call {
 	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
-		Reason: r.Reason, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt), EndedAt: optTime(r.EndedAt)}
+		Reason: r.Reason, ForwardedTo: r.ForwardedTo, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt),
+		EndedAt: optTime(r.EndedAt)}
 }
 
 func (s *Server) callService(w http.ResponseWriter, r *http.Request) bool {

@@ -18,9 +18,39 @@ type User struct {
 	Name        string    `json:"name"`
 	Voicemail   Voicemail `json:"voicemail"`
 	RingTimeout int       `json:"ring_timeout"`
+	CallWaiting bool      `json:"call_waiting"`
+	DND         bool      `json:"dnd"`
+	MaxDevices  int       `json:"max_devices"`
+	Forwards    Forwards  `json:"forwards"`
 	Password    string    `json:"password,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// Forwards are where a user's calls go instead of ringing them.
+type Forwards struct {
+	Unconditional Forward `json:"unconditional"`
+	Busy          Forward `json:"busy"`
+	NoAnswer      Forward `json:"no_answer"`
+}
+
+// Forward sends calls to another number while enabled.
+type Forward struct {
+	Enabled     bool   `json:"enabled"`
+	Destination string `json:"destination"`
+}
+
+// ForwardsChange sets forwards; absent ones keep their value.
+type ForwardsChange struct {
+	Unconditional *ForwardChange `json:"unconditional,omitempty"`
+	Busy          *ForwardChange `json:"busy,omitempty"`
+	NoAnswer      *ForwardChange `json:"no_answer,omitempty"`
+}
+
+// ForwardChange sets a forward's fields; absent fields keep their value.
+type ForwardChange struct {
+	Enabled     *bool   `json:"enabled,omitempty"`
+	Destination *string `json:"destination,omitempty"`
 }
 
 // Voicemail is a user's mailbox settings.
@@ -36,6 +66,15 @@ type CreateUserRequest struct {
 	Password    string           `json:"password,omitempty"`
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
+	CallSettingsChange
+}
+
+// CallSettingsChange sets call settings; absent fields keep their value (or default).
+type CallSettingsChange struct {
+	CallWaiting *bool           `json:"call_waiting,omitempty"`
+	DND         *bool           `json:"dnd,omitempty"`
+	MaxDevices  *int            `json:"max_devices,omitempty"`
+	Forwards    *ForwardsChange `json:"forwards,omitempty"`
 }
 
 // PatchUserRequest is the body of PATCH /api/v1/users/{ext}: absent fields stay as they are.
@@ -44,6 +83,7 @@ type PatchUserRequest struct {
 	Password    *string          `json:"password,omitempty"`
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
+	CallSettingsChange
 }
 
 // VoicemailChange sets voicemail fields; absent fields keep their value (or default).
@@ -71,19 +111,53 @@ type UserList struct {
 
 // Presence is a user's phone state.
 type Presence struct {
-	Extension     string `json:"extension"`
-	State         string `json:"state"`
-	EndpointState string `json:"endpoint_state"`
-	DeviceState   string `json:"device_state,omitempty"`
-	Channels      int    `json:"channels"`
+	Extension     string   `json:"extension"`
+	State         string   `json:"state"`
+	EndpointState string   `json:"endpoint_state"`
+	DeviceState   string   `json:"device_state,omitempty"`
+	Channels      int      `json:"channels"`
+	Devices       []Device `json:"devices"`
+}
+
+// Device is one registered phone.
+type Device struct {
+	Contact   string `json:"contact"`
+	UserAgent string `json:"user_agent,omitempty"`
+	Status    string `json:"status,omitempty"`
 }
 
 func toUser(u switchboard.User) User {
+	f := u.Calls.Forwards
 	return User{
 		Extension: u.Extension, Name: u.Name, RingTimeout: u.RingTimeout,
-		Voicemail: Voicemail{Enabled: u.Voicemail.Enabled, PIN: u.Voicemail.PIN},
+		Voicemail:   Voicemail{Enabled: u.Voicemail.Enabled, PIN: u.Voicemail.PIN},
+		CallWaiting: u.Calls.CallWaiting, DND: u.Calls.DND, MaxDevices: u.Calls.MaxDevices,
+		Forwards: Forwards{
+			Unconditional: Forward{Enabled: f.Unconditional.Enabled, Destination: f.Unconditional.Destination},
+			Busy:          Forward{Enabled: f.Busy.Enabled, Destination: f.Busy.Destination},
+			NoAnswer:      Forward{Enabled: f.NoAnswer.Enabled, Destination: f.NoAnswer.Destination},
+		},
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
+}
+
+// patch is the call settings a request changes, or nil when it changes none.
+func (c CallSettingsChange) patch() *provisioning.CallSettingsPatch {
+	if c.CallWaiting == nil && c.DND == nil && c.MaxDevices == nil && c.Forwards == nil {
+		return nil
+	}
+	p := &provisioning.CallSettingsPatch{CallWaiting: c.CallWaiting, DND: c.DND, MaxDevices: c.MaxDevices}
+	if f := c.Forwards; f != nil {
+		p.Unconditional, p.Busy, p.NoAnswer = f.Unconditional.patch(), f.Busy.patch(), f.NoAnswer.patch()
+	}
+	return p
+}
+
+func (f *ForwardChange) patch() *provisioning.ForwardPatch {
+	if f == nil {
+		return nil
+	}
+	return &provisioning.ForwardPatch{Enabled: f.Enabled, Destination: f.Destination}
 }
 
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +186,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		}
 		nu.Voicemail = &vm
 	}
+	nu.Calls = req.CallSettingsChange.patch()
 	u, password, err := s.Users.CreateUser(r.Context(), nu)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -160,7 +235,8 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := provisioning.UserPatch{Name: req.Name, Password: req.Password, RingTimeout: req.RingTimeout}
+	p := provisioning.UserPatch{Name: req.Name, Password: req.Password, RingTimeout: req.RingTimeout,
+		Calls: req.CallSettingsChange.patch()}
 	if req.Voicemail != nil {
 		p.Voicemail = &provisioning.VoicemailPatch{Enabled: req.Voicemail.Enabled, PIN: req.Voicemail.PIN}
 	}
@@ -201,6 +277,10 @@ func (s *Server) presence(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, Presence{Extension: p.Extension, State: string(p.State),
-		EndpointState: p.EndpointState, DeviceState: p.DeviceState, Channels: p.Channels})
+	out := Presence{Extension: p.Extension, State: string(p.State), EndpointState: p.EndpointState,
+		DeviceState: p.DeviceState, Channels: p.Channels, Devices: []Device{}}
+	for _, d := range p.Devices {
+		out.Devices = append(out.Devices, Device{Contact: d.Contact, UserAgent: d.UserAgent, Status: d.Status})
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -2,6 +2,7 @@ package ari_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -25,12 +26,23 @@ func (d directory) User(_ context.Context, ext string) (switchboard.User, error)
 	return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user %s", ext)
 }
 
-var users = directory{
-	"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
-	"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
-	"1003": {Extension: "1003", Name: "Carol", RingTimeout: 20},
-	"1004": {Extension: "1004", Name: "Dan", RingTimeout: 1, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
-}
+var users = func() directory {
+	d := directory{
+		"1001": {Extension: "1001", Name: "Alice", RingTimeout: 20},
+		"1002": {Extension: "1002", Name: "Bob", RingTimeout: 20, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
+		"1003": {Extension: "1003", Name: "Carol", RingTimeout: 20},
+		"1004": {Extension: "1004", Name: "Dan", RingTimeout: 1, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
+		"1005": {Extension: "1005", Name: "Eve", RingTimeout: 20, Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
+	}
+	for ext, u := range d {
+		u.Calls = switchboard.DefaultCallSettings()
+		d[ext] = u
+	}
+	eve := d["1005"]
+	eve.Calls.CallWaiting = false
+	d["1005"] = eve
+	return d
+}()
 
 // harness is call control over a simulated Asterisk, with its records in memory. restart
 // replaces the App by a new one on the same Asterisk and store, as a restarted process would.
@@ -47,7 +59,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, ast: newSim(), store: &inmem.CallStore{}}
-	for _, ext := range []string{"1002", "1003", "1004"} {
+	for _, ext := range []string{"1002", "1003", "1004", "1005"} {
 		h.ast.setEndpoint(ext, ari.Endpoint{State: "online"})
 	}
 	h.start()
@@ -218,23 +230,24 @@ func TestUnansweredCallsGoToVoicemail(t *testing.T) {
 		reason  string
 	}{
 		{name: "Busy", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 17) },
-			label: "voicemail-busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
+			label: "busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
 		{name: "Declined", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 21) },
-			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonDeclined},
+			label: "unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonDeclined},
 		// Asterisk's dial timeout ends the leg with cause 19.
 		{name: "NoAnswer", callee: "1002", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 19) },
-			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
+			label: "unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
 		// The dial timeout never came: call control's own timer (1 s + grace) ends the ringing.
 		{name: "OwnTimer", callee: "1004", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg) },
-			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
+			label: "unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonNoAnswer},
 		{name: "Offline", callee: "1002", setup: func(h *harness) { h.ast.setEndpoint("1002", ari.Endpoint{State: "offline"}) },
-			label: "voicemail-unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonOffline},
-		{name: "InACall", callee: "1002", setup: func(h *harness) {
-			h.ast.setEndpoint("1002", ari.Endpoint{State: "online", Channels: []string{"other"}})
-		}, label: "voicemail-busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
+			label: "unavailable", outcome: switchboard.Voicemail, reason: switchboard.ReasonOffline},
+		// Without call waiting a user in a call is busy.
+		{name: "InACall", callee: "1005", setup: func(h *harness) {
+			h.ast.setEndpoint("1005", ari.Endpoint{State: "online", Channels: []string{"other"}})
+		}, label: "busy", outcome: switchboard.Voicemail, reason: switchboard.ReasonBusy},
 		// No mailbox: the dialplan plays an announcement; the record says missed.
-		{name: "NoMailbox", callee: "1003", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 17) },
-			label: "voicemail-busy", outcome: switchboard.Missed, reason: switchboard.ReasonBusy},
+		{name: "NoMailbox", callee: "1003", refuse: func(h *harness, leg string) { h.ast.ring(h.t, leg); h.ast.end(leg, 19) },
+			label: "unavailable", outcome: switchboard.Missed, reason: switchboard.ReasonNoAnswer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,7 +264,7 @@ func TestUnansweredCallsGoToVoicemail(t *testing.T) {
 				t.Errorf("record %+v: want reason %s, still in progress", r, tt.reason)
 			}
 			ops := h.ast.opsSince(0)
-			sub, cont := index(ops, "subscribe "+caller), index(ops, "continue "+caller+" "+tt.label)
+			sub, cont := index(ops, "subscribe "+caller), index(ops, "continue "+caller+" "+tt.callee+" "+tt.label)
 			if cont < 0 || sub < 0 || sub > cont {
 				t.Errorf("operations %q: want subscribe, then continue at %s", ops, tt.label)
 			}
@@ -264,6 +277,19 @@ func TestUnansweredCallsGoToVoicemail(t *testing.T) {
 			eventually(t, "bridges gone", func() bool { return h.ast.bridgeCount() == 0 })
 			eventually(t, "no call active", func() bool { return len(h.app.ActiveCalls()) == 0 })
 		})
+	}
+}
+
+// Busy without a mailbox is a busy signal (486) to the caller, not an announcement.
+func TestBusyWithoutMailboxIsABusySignal(t *testing.T) {
+	h := newHarness(t)
+	caller := h.ast.dial("1001", "1003")
+	leg := h.leg(caller)
+	h.ast.ring(t, leg)
+	h.ast.end(leg, 17)
+	h.waitRecord(caller, "missed, busy", ended(switchboard.Missed, switchboard.ReasonBusy))
+	if ops := h.ast.opsSince(0); index(ops, "hangup "+caller+" busy") < 0 || index(ops, "continue ") >= 0 {
+		t.Errorf("operations %q: want the caller hung up (busy), not sent to voicemail", ops)
 	}
 }
 
@@ -382,7 +408,7 @@ func TestRestartAdoptsCalls(t *testing.T) {
 		}
 		h.start()
 		h.waitRecord(caller, "voicemail", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Voicemail })
-		if index(h.ast.opsSince(0), "continue "+caller+" voicemail-unavailable") < 0 {
+		if index(h.ast.opsSince(0), "continue "+caller+" 1002 unavailable") < 0 {
 			t.Errorf("operations %q: want the caller sent to voicemail", h.ast.opsSince(0))
 		}
 	})
@@ -537,4 +563,105 @@ func TestUnreachableAsteriskLeavesTheCallToReconciliation(t *testing.T) {
 	leg := h.leg(caller)
 	h.ast.answer(t, leg)
 	h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+}
+
+// Every registered phone rings; the first to answer is bridged (the caller answered by call
+// control, since the legs rang outside the bridge) and the others are told the call was
+// answered elsewhere.
+func TestSeveralPhonesRingAtOnce(t *testing.T) {
+	h := newHarness(t)
+	h.ast.setPhones("1002", 3)
+	caller := h.ast.dial("1001", "1002")
+	var legs []string
+	eventually(t, "three legs dialed", func() bool {
+		legs = nil
+		for _, op := range h.ast.opsSince(0) {
+			if id, ok := strings.CutPrefix(op, "dial "); ok {
+				legs = append(legs, id)
+			}
+		}
+		return len(legs) == 3
+	})
+	for _, l := range legs {
+		h.ast.ring(t, l)
+	}
+	if index(h.ast.opsSince(0), "ring "+caller) < 0 {
+		t.Error("no ringback to the caller while three phones ring outside the bridge")
+	}
+	h.ast.answer(t, legs[1])
+	r := h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	if r.CalleeChannel != legs[1] {
+		t.Errorf("record names %s as the callee's leg, want the one that answered (%s)", r.CalleeChannel, legs[1])
+	}
+	ops := h.ast.opsSince(0)
+	for _, l := range []string{legs[0], legs[2]} {
+		if index(ops, "hangup "+l+" answered_elsewhere") < 0 {
+			t.Errorf("leg %s not told the call was answered elsewhere: %q", l, ops)
+		}
+	}
+	eventually(t, "caller answered and bridged", func() bool { return h.ast.state(caller) == "Up" })
+	if index(ops, "add sb-") < 0 || index(ops, "answer "+caller) < 0 {
+		t.Errorf("operations %q: want the answered leg bridged and the caller answered", ops)
+	}
+	h.ast.end(legs[1], 16)
+	h.waitRecord(caller, "ended", ended(switchboard.Answered, ""))
+}
+
+// A phone in a call still rings with call waiting (the default); without it the caller finds
+// the user busy.
+func TestCallWaiting(t *testing.T) {
+	h := newHarness(t)
+	h.ast.setEndpoint("1002", ari.Endpoint{State: "online", Channels: []string{"in-a-call"}})
+	caller := h.ast.dial("1001", "1002")
+	h.ast.answer(t, h.leg(caller))
+	h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+}
+
+// Do not disturb: no phone rings, the caller reaches the busy greeting.
+func TestDoNotDisturb(t *testing.T) {
+	h := newHarness(t)
+	u := users["1002"]
+	u.Calls.DND = true
+	h.app.Users = directory{"1002": u, "1001": users["1001"]}
+	caller := h.ast.dial("1001", "1002")
+	h.waitRecord(caller, "voicemail", func(r switchboard.CallRecord) bool {
+		return r.Outcome == switchboard.Voicemail && r.Reason == switchboard.ReasonDND
+	})
+	ops := h.ast.opsSince(0)
+	if count(ops, "create ") != 0 || index(ops, "continue "+caller+" 1002 busy") < 0 {
+		t.Errorf("operations %q: want no leg and the busy greeting", ops)
+	}
+}
+
+// No answer, then the no-answer forward: the next user's phone rings in the same bridge, and
+// the record says where the call went.
+func TestForwardOnNoAnswer(t *testing.T) {
+	h := newHarness(t)
+	bob := users["1002"]
+	bob.Calls.Forwards.NoAnswer = switchboard.Forward{Enabled: true, Destination: "1003"}
+	h.app.Users = directory{"1001": users["1001"], "1002": bob, "1003": users["1003"]}
+	caller := h.ast.dial("1001", "1002")
+	first := h.leg(caller)
+	h.ast.ring(t, first)
+	h.ast.end(first, 19) // rang out
+	var second string
+	eventually(t, "the forward's leg", func() bool {
+		r := h.recordOf(caller)
+		second = r.CalleeChannel
+		return second != "" && second != first && h.ast.has(second)
+	})
+	if !strings.HasSuffix(second, "-callee2") {
+		t.Errorf("second leg %s, want the call's leg number 2", second)
+	}
+	h.ast.answer(t, second)
+	r := h.waitRecord(caller, "answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	if fmt.Sprint(r.ForwardedTo) != "[1003]" {
+		t.Errorf("record forwarded to %v, want [1003]", r.ForwardedTo)
+	}
+	if h.ast.state(caller) != "Up" {
+		t.Error("the caller was not answered through the bridge")
+	}
+	if n := count(h.ast.opsSince(0), "bridge "); n != 1 {
+		t.Errorf("%d bridges made, want 1 (the forward reuses the call's bridge)", n)
+	}
 }

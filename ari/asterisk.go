@@ -24,9 +24,13 @@ type Asterisk interface {
 	CreateChannel(ctx context.Context, req ChannelRequest) (Channel, error)
 	// Dial dials a created channel on behalf of the caller channel (whose identity it takes).
 	Dial(ctx context.Context, channelID, callerID string, timeout time.Duration) error
+	// Ring indicates ringing to a channel (a 180 to a caller's phone).
+	Ring(ctx context.Context, channelID string) error
 	Answer(ctx context.Context, channelID string) error
 	Hangup(ctx context.Context, channelID, reason string) error
 	SetVariable(ctx context.Context, channelID, name, value string) error
+	// ChannelVariable reads a variable or evaluates a function on a channel.
+	ChannelVariable(ctx context.Context, channelID, name string) (string, error)
 	// ContinueAt hands a channel in Stasis back to the dialplan at a label of the extension it
 	// entered Stasis from.
 	ContinueAt(ctx context.Context, channelID, context, exten, label string) error
@@ -175,6 +179,22 @@ func (c *Client) Dial(ctx context.Context, channelID, callerID string, timeout t
 		q.Set("caller", callerID)
 	}
 	return c.request(ctx, "dial "+channelID, "POST", "/channels/"+pathID(channelID)+"/dial", q, nil, nil)
+}
+
+// Ring indicates ringing to a channel.
+func (c *Client) Ring(ctx context.Context, channelID string) error {
+	return do0(ctx, "ring "+channelID, func() error { return c.rest.Channel().Ring(channelKey(channelID)) })
+}
+
+// ChannelVariable reads a channel variable or evaluates a function on the channel (GET
+// /channels/{id}/variable).
+func (c *Client) ChannelVariable(ctx context.Context, channelID, name string) (string, error) {
+	var v struct {
+		Value string `json:"value"`
+	}
+	err := c.request(ctx, "read "+name+" of "+channelID, "GET", "/channels/"+pathID(channelID)+"/variable",
+		url.Values{"variable": {name}}, nil, &v)
+	return v.Value, err
 }
 
 // Answer answers a channel.

@@ -3,12 +3,14 @@ package ari
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/routing"
 )
 
 // step is one phase of a call (looking the callee up, ringing, bridged, in voicemail): it
@@ -27,25 +29,38 @@ type call struct {
 	callerUp   bool   // the caller's channel is answered
 	log        *slog.Logger
 	mailbox    *mailbox
-	user       switchboard.User // the callee, once looked up
 
-	leg       string    // the callee leg's channel ID, while there is one
-	legs      int       // callee legs made so far (each gets the next number)
-	legName   string    // its channel name
-	bridge    string    // the call's bridge, once made
-	ringUntil time.Time // when call control gives up on the ringing leg itself
+	route     routing.Step // the step being carried out
+	legs      []*leg       // the ringing step's callee legs
+	legSeq    int          // callee legs made so far (each gets the next number)
+	talking   *leg         // the leg that answered
+	bridge    string       // the call's bridge, once made
+	inBridge  bool         // the caller is in it
+	ringUntil time.Time    // when call control gives up on the ringing legs itself
+	lookupErr error        // what went wrong asking Asterisk while routing
 
-	stop   chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
-	hangup chan struct{} // closed when an admin asks for the call to end
+	stop       chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
+	hangup     chan struct{} // closed when an admin asks for the call to end
+	done       chan struct{} // closed when the goroutine has returned
+	stopOnce   sync.Once
+	hangupOnce sync.Once
 	// hangupHandled is set (by the call's goroutine) once the admin's hang-up was acted upon
 	// and only its effect is awaited.
 	hangupHandled bool
-	done          chan struct{} // closed when the goroutine has returned
-	stopOnce      sync.Once
-	hangupOnce    sync.Once
 
 	mu  sync.Mutex
 	rec switchboard.CallRecord
+}
+
+// leg is one callee leg: a channel that rings one phone.
+type leg struct {
+	id      string
+	name    string // its channel name, e.g. PJSIP/1002-0000002b
+	device  string // the dial string it was created for
+	inApp   bool   // its StasisStart has come: it can be bridged and dialed
+	bridged bool   // it is in the call's bridge
+	ended   bool
+	cause   int // the Q.850 cause it ended with
 }
 
 // record returns what the API shows of the call.
@@ -84,10 +99,14 @@ func (c *call) finishAt(at time.Time, outcome switchboard.Outcome, reason string
 
 // ownedLegs returns the legs the call owns now.
 func (c *call) ownedLegs() []string {
-	if c.leg == "" {
-		return nil
+	var out []string
+	for _, l := range c.legs {
+		out = append(out, l.id)
 	}
-	return []string{c.leg}
+	if c.talking != nil {
+		out = append(out, c.talking.id)
+	}
+	return out
 }
 
 // detach stops driving the call without touching it: Asterisk keeps it as it is.
@@ -180,6 +199,20 @@ func newMailbox() *mailbox { return &mailbox{ready: make(chan struct{}, 1)} }
 func (m *mailbox) push(e v5.Event) {
 	m.mu.Lock()
 	m.items = append(m.items, e)
+	m.mu.Unlock()
+	select {
+	case m.ready <- struct{}{}:
+	default:
+	}
+}
+
+// unshift puts events back at the front, in order (events read ahead of their time).
+func (m *mailbox) unshift(events []v5.Event) {
+	if len(events) == 0 {
+		return
+	}
+	m.mu.Lock()
+	m.items = append(slices.Clone(events), m.items...)
 	m.mu.Unlock()
 	select {
 	case m.ready <- struct{}{}:

@@ -2,55 +2,41 @@ package ari
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"time"
 
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/routing"
 )
 
-// The dialplan context and extension callers enter Stasis from (asterisk/extensions.conf), and
-// the labels call control continues them at.
+// The dialplan contexts, extensions and labels call control continues callers at
+// (asterisk/extensions.conf), and the names it gives Asterisk.
 const (
-	callContext             = "switchboard-call"
-	callExten               = "s"
-	labelVoicemailBusy      = "voicemail-busy"
-	labelVoicemailUnavail   = "voicemail-unavailable"
-	labelDialFromDialplan   = "dial"
-	hangupHandlerPush       = "CHANNEL(hangup_handler_push)"
-	hangupPeerHandler       = "switchboard-hangup-peer,s,1"
-	hangupPeerIfAnswered    = "answered"
-	stasisArgsCallee        = "callee,"
-	endpointTechnologyPJSIP = "PJSIP/"
+	callContext           = "switchboard-call"
+	callExten             = "s"
+	mailboxContext        = "switchboard-mailbox"
+	labelDialFromDialplan = "dial"
+	hangupHandlerPush     = "CHANNEL(hangup_handler_push)"
+	hangupPeerHandler     = "switchboard-hangup-peer,s,1"
+	hangupPeerIfAnswered  = "answered"
+	stasisArgsCallee      = "callee,"
+	dialContactsFunction  = "PJSIP_DIAL_CONTACTS"
 )
 
-// lookup finds out who was dialled and whether they can be rung.
+// lookup decides where the call goes first (routing), asking Asterisk for the phones of each
+// user the call may reach.
 func (c *call) lookup(ctx context.Context) step {
-	user, err := c.app.Users.User(c.op(), c.callee)
-	switch {
-	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
-		// The dialplan only routes provisioned extensions, but a user may be deleted between
-		// the dialplan's reload and this call. Never ring anyone else: 404 to the caller.
-		c.log.Info("unknown extension")
-		c.app.Asterisk.Hangup(c.op(), c.callerCh, "unallocated")
-		c.finish(switchboard.Failed, switchboard.ReasonUnknownExtension)
-		return nil
-	case err != nil:
-		c.log.Warn("user lookup failed, handing the call to the dialplan", "error", err)
+	s := routing.Route(routing.Call{Caller: c.caller, Dialled: c.callee}, c.party)
+	if err := c.lookupErr; err != nil {
+		c.lookupErr = nil
+		if ErrorIsUnavailable(err) {
+			return c.suspend(err)
+		}
+		c.log.Warn("routing lookup failed, handing the call to the dialplan", "error", err)
 		return c.handToDialplan
-	}
-	c.user = user
-	ep, err := c.app.Asterisk.Endpoint(c.op(), c.callee)
-	switch {
-	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND || (err == nil && ep.State != "online"):
-		return c.toVoicemail(switchboard.ReasonOffline)
-	case ErrorIsUnavailable(err):
-		return c.suspend(err)
-	case err != nil:
-		c.log.Warn("endpoint state unknown, handing the call to the dialplan", "error", err)
-		return c.handToDialplan
-	case len(ep.Channels) > 0:
-		return c.toVoicemail(switchboard.ReasonBusy)
 	}
 	select {
 	case <-c.stop:
@@ -66,89 +52,253 @@ func (c *call) lookup(ctx context.Context) step {
 		c.finish(switchboard.Cancelled, "")
 		return nil
 	}
+	return c.execute(s)
+}
+
+// party tells routing about a user: who they are (from the directory), their registered phones
+// (PJSIP_DIAL_CONTACTS, evaluated on the caller's channel) and, when they take no second call,
+// whether they are in one. A failure to ask Asterisk is kept in c.lookupErr.
+func (c *call) party(ext string) (routing.Party, bool) {
+	u, err := c.app.Users.User(c.op(), ext)
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+		return routing.Party{}, false
+	case err != nil:
+		c.lookupErr = err
+		return routing.Party{}, false
+	}
+	p := routing.Party{User: u}
+	if u.Calls.DND {
+		return p, true // no phone will ring: nothing to ask Asterisk
+	}
+	contacts, err := c.app.Asterisk.ChannelVariable(c.op(), c.callerCh, dialContactsFunction+"("+ext+")")
+	if err != nil {
+		c.lookupErr = err
+		return p, true
+	}
+	for _, d := range strings.Split(contacts, "&") {
+		if d = strings.TrimSpace(d); d != "" {
+			p.Devices = append(p.Devices, d)
+		}
+	}
+	if len(p.Devices) > 0 && !u.Calls.CallWaiting {
+		ep, err := c.app.Asterisk.Endpoint(c.op(), ext)
+		if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			c.lookupErr = err
+			return p, true
+		}
+		p.InCall = len(ep.Channels) > 0
+	}
+	return p, true
+}
+
+// execute carries out a routing step.
+func (c *call) execute(s routing.Step) step {
+	c.route = s
+	if len(s.Path) > 1 {
+		c.setRecord(switchboard.CallChange{ForwardedTo: s.Path[1:]})
+		c.log.Info("forwarded", "path", s.Path)
+	}
+	switch s.Kind {
+	case routing.Reject:
+		outcome := switchboard.Missed
+		if s.Cause == routing.NoSuchNumber {
+			// The dialplan only routes provisioned extensions, but a user may be deleted
+			// between the dialplan's reload and this call. Never ring anyone else.
+			c.log.Info("unknown extension")
+			outcome = switchboard.Failed
+		}
+		c.app.Asterisk.Hangup(c.op(), c.callerCh, string(s.Cause))
+		c.destroyBridge()
+		c.finish(outcome, s.Reason)
+		return nil
+	case routing.Voicemail:
+		return c.toVoicemail(s)
+	}
 	return c.startRinging
 }
 
-// callerLeft reads the events that came while the callee was looked up (they can only be the
-// caller's) and reports whether the caller has left.
-func (c *call) callerLeft() bool {
-	gone := false
-	for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
-		if left(e) == c.callerCh {
-			gone = true
-		}
-	}
-	return gone
-}
-
-// startRinging creates the callee leg and the call's bridge, puts both parties in the bridge
-// and only then dials the leg (early bridging): from then on the callee's ringing and answer
-// reach the caller through the bridge inside Asterisk, and a call that is ringing when the
-// control plane stops still connects when the callee answers. Each leg carries a hangup handler
-// that ends the other when it hangs up, so the call also ends properly without the control
-// plane.
+// startRinging creates a callee leg per phone of the step's target, puts the caller (and, when
+// there is one phone, its leg) in the call's bridge and only then dials (early bridging): the
+// callee's ringing and answer then reach the caller through the bridge inside Asterisk, and a
+// call that is ringing when the control plane stops still connects when the callee answers.
+// With several phones the first to answer is bridged by call control and the others are told
+// the call was answered elsewhere. Each leg carries a hangup handler that ends the caller when
+// it hangs up after answering; the caller's ends the legs, so the call also ends properly
+// without the control plane.
 func (c *call) startRinging(ctx context.Context) step {
 	ast := c.app.Asterisk
-	c.legs++
-	c.leg, c.bridge = legID(c.id, c.legs), bridgeID(c.id)
-	c.app.own(c, c.leg) // before creating it: its StasisStart comes at once
-	timeout := time.Duration(c.user.RingTimeout) * time.Second
+	s := c.route
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	c.legs = nil
+	for _, d := range s.Devices {
+		c.legSeq++
+		l := &leg{id: legID(c.id, c.legSeq), device: d}
+		c.legs = append(c.legs, l)
+		c.app.own(c, l.id) // before creating it: its StasisStart comes at once
+	}
 	bridgeMade := make(chan error, 1)
-	go func() { bridgeMade <- ast.CreateBridge(c.op(), c.bridge) }()
-	leg, err := ast.CreateChannel(c.op(), ChannelRequest{ID: c.leg, Endpoint: endpointTechnologyPJSIP + c.callee,
-		AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh,
-		// The callee's leg ends the caller when it hangs up, once it was answered; a leg that
-		// ends unanswered leaves the caller to call control's next step.
-		Variables: map[string]string{hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")"}})
+	if c.bridge == "" {
+		c.bridge = bridgeID(c.id)
+		go func() { bridgeMade <- ast.CreateBridge(c.op(), c.bridge) }()
+	} else {
+		bridgeMade <- nil // made for an earlier step (forwarded on no answer)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(c.legs))
+	for i, l := range c.legs {
+		wg.Go(func() {
+			ch, err := ast.CreateChannel(c.op(), ChannelRequest{ID: l.id, Endpoint: l.device,
+				AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh,
+				Variables: map[string]string{hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")"}})
+			l.name, errs[i] = ch.Name, err
+		})
+	}
+	wg.Wait()
 	bridgeErr := <-bridgeMade
-	switch {
-	case ErrorIsUnavailable(err):
-		return c.suspend(err)
-	case err != nil:
-		c.log.Warn("create callee leg failed", "error", err)
-		c.dropLeg()
-		return c.toVoicemail(switchboard.ReasonUnreachable)
-	case ErrorIsUnavailable(bridgeErr):
+	if ErrorIsUnavailable(bridgeErr) {
 		return c.suspend(bridgeErr)
-	case bridgeErr != nil && switchboard.ErrorCode(bridgeErr) != switchboard.ECONFLICT:
+	}
+	if bridgeErr != nil && switchboard.ErrorCode(bridgeErr) != switchboard.ECONFLICT {
 		// (A conflict is the call's own bridge, made before a restart: it is reused.)
 		c.log.Error("create bridge failed", "error", bridgeErr)
-		ast.Hangup(c.op(), c.leg, "normal")
-		c.dropLeg()
+		c.hangupLegs("normal")
 		c.bridge = ""
 		return c.handToDialplan
 	}
-	c.legName = leg.Name
-	c.setRecord(switchboard.CallChange{CalleeChannel: c.leg, Bridge: c.bridge})
-	// The caller's hangup handler ends the leg, ringing or answered; it goes off the path to
-	// the callee's INVITE.
-	go ast.SetVariable(c.op(), c.callerCh, hangupHandlerPush, hangupPeerHandler+"("+c.legName+",)")
-	if err := ast.AddToBridge(c.op(), c.bridge, c.leg, c.callerCh); err != nil {
-		if ErrorIsUnavailable(err) {
-			return c.suspend(err)
+	var created []*leg
+	for i, l := range c.legs {
+		switch {
+		case ErrorIsUnavailable(errs[i]):
+			return c.suspend(errs[i])
+		case errs[i] != nil:
+			c.log.Warn("create callee leg failed", "callee_channel", l.id, "device", l.device, "error", errs[i])
+			c.app.disown(c, l.id)
+		default:
+			created = append(created, l)
 		}
-		// A party left at this instant: its events tell the ringing step what to do.
-		c.log.Info("bridging before the dial failed", "error", err)
 	}
-	if err := ast.Dial(c.op(), c.leg, c.callerCh, timeout); err != nil {
-		if ErrorIsUnavailable(err) {
-			return c.suspend(err)
+	c.legs = created
+	if len(c.legs) == 0 {
+		return c.after(routing.ResultUnreachable)
+	}
+	// A created channel enters Stasis a moment after the request returns; it can be bridged
+	// and dialed only then.
+	if !c.waitLegsInApp(ctx, 2*time.Second) {
+		return nil // stopping
+	}
+	var ready []*leg
+	for _, l := range c.legs {
+		if l.inApp {
+			ready = append(ready, l)
+			continue
 		}
-		c.log.Warn("dial callee leg failed", "error", err)
-		ast.Hangup(c.op(), c.leg, "normal")
-		c.dropLeg()
-		return c.toVoicemail(switchboard.ReasonUnreachable)
+		c.log.Warn("callee leg never entered the app", "callee_channel", l.id)
+		ast.Hangup(c.op(), l.id, "normal")
+		c.app.disown(c, l.id)
+	}
+	c.legs = ready
+	if len(c.legs) == 0 {
+		return c.after(routing.ResultUnreachable)
+	}
+	first := c.legs[0]
+	c.setRecord(switchboard.CallChange{CalleeChannel: first.id, Bridge: c.bridge})
+	// The caller's hangup handler ends the legs, ringing or answered; it goes off the path to
+	// the callees' INVITEs.
+	names := make([]string, len(c.legs))
+	for i, l := range c.legs {
+		names[i] = l.name
+	}
+	go ast.SetVariable(c.op(), c.callerCh, hangupHandlerPush, hangupPeerHandler+"("+strings.Join(names, "&")+",)")
+	join := []string{}
+	if !c.inBridge {
+		join = append(join, c.callerCh)
+	}
+	if len(c.legs) == 1 {
+		join = append(join, first.id)
+	}
+	if len(join) > 0 {
+		if err := ast.AddToBridge(c.op(), c.bridge, join...); err != nil {
+			if ErrorIsUnavailable(err) {
+				return c.suspend(err)
+			}
+			// A party left at this instant: its events tell the ringing step what to do.
+			c.log.Info("bridging before the dial failed", "error", err)
+		} else {
+			c.inBridge = true
+			first.bridged = len(c.legs) == 1
+		}
+	}
+	if len(c.legs) > 1 {
+		// The legs ring outside the bridge: ringback comes from call control.
+		go ast.Ring(c.op(), c.callerCh)
+	}
+	errs = make([]error, len(c.legs))
+	for i, l := range c.legs {
+		wg.Go(func() { errs[i] = ast.Dial(c.op(), l.id, c.callerCh, timeout) })
+	}
+	wg.Wait()
+	for i, l := range c.legs {
+		switch {
+		case ErrorIsUnavailable(errs[i]):
+			return c.suspend(errs[i])
+		case errs[i] != nil:
+			c.log.Warn("dial callee leg failed", "callee_channel", l.id, "error", errs[i])
+			ast.Hangup(c.op(), l.id, "normal")
+			l.ended, l.cause = true, 27 // destination out of order
+		}
 	}
 	c.ringUntil = time.Now().Add(timeout + c.app.RingGrace)
 	c.app.Metrics.setup.Observe(time.Since(c.record().StartedAt).Seconds())
-	c.log.Info("ringing", "callee_channel", c.leg, "ring_timeout", c.user.RingTimeout)
+	c.log.Info("ringing", "callee", s.Target.Extension, "phones", len(c.legs), "ring_timeout", timeout)
+	if c.ringingOver() {
+		return c.after(c.legsResult())
+	}
 	return c.ringing
 }
 
-// ringing waits for the callee to answer, refuse or time out, or the caller to give up.
+// waitLegsInApp waits (up to timeout) until every new leg has entered the app; events of other
+// kinds that come meanwhile stay in the mailbox for the ringing step. It returns false when
+// the call is being stopped.
+func (c *call) waitLegsInApp(ctx context.Context, timeout time.Duration) bool {
+	var later []v5.Event
+	defer func() { c.mailbox.unshift(later) }()
+	deadline := time.After(timeout)
+	for {
+		all := true
+		for _, l := range c.legs {
+			all = all && l.inApp
+		}
+		if all {
+			return true
+		}
+		e, why := c.wait(ctx, deadline)
+		switch why {
+		case wakeStop:
+			return false
+		case wakeTimer:
+			return true
+		case wakeHangup:
+			return true // the ringing step acts on it
+		}
+		if st, ok := e.(*v5.StasisStart); ok {
+			if l := c.legOf(st.Channel.ID); l != nil {
+				l.inApp, l.name = true, st.Channel.Name
+				continue
+			}
+		}
+		later = append(later, e)
+	}
+}
+
+// ringing waits for a callee phone to answer, for all of them to refuse or time out, or for the
+// caller to give up.
 func (c *call) ringing(ctx context.Context) step {
 	ast := c.app.Asterisk
-	// Asterisk ends the dial at the ring timeout; this timer only guards against that never
+	// Asterisk ends each dial at the ring timeout; this timer only guards against that never
 	// coming (a leg created but never dialed, a lost event).
 	timer := time.NewTimer(time.Until(c.ringUntil))
 	defer timer.Stop()
@@ -158,7 +308,7 @@ func (c *call) ringing(ctx context.Context) step {
 		case wakeStop:
 			return nil
 		case wakeHangup:
-			ast.Hangup(c.op(), c.leg, "normal")
+			c.hangupLegs("normal")
 			ast.Hangup(c.op(), c.callerCh, "normal")
 			c.destroyBridge()
 			c.finish(switchboard.Cancelled, switchboard.ReasonHungUpByAdmin)
@@ -171,84 +321,175 @@ func (c *call) ringing(ctx context.Context) step {
 				continue
 			}
 			c.log.Info("no answer (own timer)")
-			ast.Hangup(c.op(), c.leg, "no_answer")
-			c.dropLeg()
-			return c.toVoicemail(switchboard.ReasonNoAnswer)
+			c.hangupLegs("no_answer")
+			return c.after(routing.ResultNoAnswer)
+		}
+		if e, ok := e.(*v5.ChannelStateChange); ok && e.Channel.ID == c.callerCh && e.Channel.State == "Up" {
+			c.callerUp = true
+			continue
+		}
+		switch e.(type) {
+		case *v5.ChannelHangupRequest, *v5.StasisEnd, *v5.ChannelDestroyed:
+			if eventChannel(e) == c.callerCh {
+				return c.callerLeftWhileRinging()
+			}
+		}
+		l := c.legOf(eventChannel(e))
+		if l == nil || l.ended {
+			continue
 		}
 		switch e := e.(type) {
 		case *v5.StasisStart:
-			if e.Channel.ID == c.leg {
-				c.legName = e.Channel.Name
-			}
+			l.name = e.Channel.Name
 		case *v5.ChannelStateChange:
-			switch {
-			case e.Channel.ID == c.leg && e.Channel.State == "Up":
-				return c.answered
-			case e.Channel.ID == c.callerCh && e.Channel.State == "Up":
-				c.callerUp = true
+			if e.Channel.State == "Up" {
+				return c.answeredBy(l)
 			}
 		case *v5.Dial:
-			if e.Peer.ID != c.leg {
-				continue
-			}
 			switch e.Dialstatus {
 			case "ANSWER":
-				return c.answered
+				return c.answeredBy(l)
 			case "BUSY", "NOANSWER", "CHANUNAVAIL", "CONGESTION", "CANCEL":
-				ast.Hangup(c.op(), c.leg, "normal")
-				c.dropLeg()
-				return c.toVoicemail(reasonFromDialStatus(e.Dialstatus))
+				ast.Hangup(c.op(), l.id, "normal")
+				l.ended, l.cause = true, causeOfDialStatus(e.Dialstatus)
 			}
 		case *v5.ChannelDestroyed:
-			if e.Channel.ID == c.leg {
-				c.dropLeg()
-				return c.toVoicemail(reasonFromCause(e.Cause))
+			l.ended = true
+			if l.cause == 0 {
+				l.cause = e.Cause
 			}
-			if e.Channel.ID == c.callerCh {
-				return c.callerLeftWhileRinging()
-			}
-		case *v5.ChannelHangupRequest, *v5.StasisEnd:
-			if left(e) == c.callerCh {
-				return c.callerLeftWhileRinging()
-			}
+		}
+		if c.ringingOver() {
+			return c.after(c.legsResult())
 		}
 	}
 }
 
-// callerLeftWhileRinging cancels the callee's ringing phone and ends the call.
+// legOf returns the ringing leg with ID id, or nil.
+func (c *call) legOf(id string) *leg {
+	for _, l := range c.legs {
+		if l.id == id {
+			return l
+		}
+	}
+	return nil
+}
+
+// ringingOver reports whether every leg has ended.
+func (c *call) ringingOver() bool {
+	for _, l := range c.legs {
+		if !l.ended {
+			return false
+		}
+	}
+	return true
+}
+
+// legsResult is how a ringing step ended when no leg answered: busy when a phone refused busy,
+// declined when one declined, no answer when one rang out, unreachable otherwise.
+func (c *call) legsResult() routing.Result {
+	result := routing.ResultUnreachable
+	for _, l := range c.legs {
+		switch reasonFromCause(l.cause) {
+		case switchboard.ReasonBusy:
+			return routing.ResultBusy
+		case switchboard.ReasonDeclined:
+			result = routing.ResultDeclined
+		case switchboard.ReasonNoAnswer:
+			if result != routing.ResultDeclined {
+				result = routing.ResultNoAnswer
+			}
+		}
+	}
+	return result
+}
+
+// after goes on with the step that follows an unanswered ringing step.
+func (c *call) after(result routing.Result) step {
+	for _, l := range c.legs {
+		c.app.disown(c, l.id)
+	}
+	c.legs = nil
+	next := routing.After(c.route, result, c.party)
+	if err := c.lookupErr; err != nil {
+		c.lookupErr = nil
+		if ErrorIsUnavailable(err) {
+			return c.suspend(err)
+		}
+		c.log.Warn("routing lookup failed, sending the caller to voicemail", "error", err)
+	}
+	c.log.Info("not answered", "callee", c.route.Target.Extension, "result", result, "next", next.Kind.String(), "reason", next.Reason)
+	return c.execute(next)
+}
+
+// answeredBy bridges the leg that answered (the others stop ringing: answered elsewhere).
+func (c *call) answeredBy(l *leg) step {
+	ast := c.app.Asterisk
+	c.talking = l
+	others := c.legs
+	c.legs = nil
+	for _, o := range others {
+		if o != l {
+			c.app.disown(c, o.id)
+			if !o.ended {
+				ast.Hangup(c.op(), o.id, "answered_elsewhere")
+			}
+		}
+	}
+	if !l.bridged {
+		// Not bridged before the answer: join it now, and answer the caller ourselves.
+		if err := ast.AddToBridge(c.op(), c.bridge, l.id); err != nil {
+			if ErrorIsUnavailable(err) {
+				return c.suspend(err)
+			}
+			c.log.Info("joining the answered leg failed", "error", err)
+		}
+		if !c.callerUp {
+			if err := ast.Answer(c.op(), c.callerCh); ErrorIsUnavailable(err) {
+				return c.suspend(err)
+			}
+		}
+	}
+	return c.answered
+}
+
+// callerLeftWhileRinging cancels the ringing phones and ends the call.
 func (c *call) callerLeftWhileRinging() step {
 	c.log.Info("caller hung up while ringing")
-	c.app.Asterisk.Hangup(c.op(), c.leg, "normal") // CANCEL to the callee's phone
-	c.dropLeg()
+	c.hangupLegs("normal") // CANCEL to the callee's phones
 	c.destroyBridge()
 	c.finish(switchboard.Cancelled, "")
 	return nil
 }
 
-// dropLeg forgets the callee leg: it has ended or is being hung up.
-func (c *call) dropLeg() {
-	if c.leg != "" {
-		c.app.disown(c, c.leg)
+// hangupLegs hangs up every ringing leg with an ARI reason and forgets them.
+func (c *call) hangupLegs(reason string) {
+	for _, l := range c.legs {
+		if !l.ended {
+			c.app.Asterisk.Hangup(c.op(), l.id, reason)
+			l.ended = true
+		}
+		c.app.disown(c, l.id)
 	}
-	c.leg, c.legName = "", ""
 }
 
 // destroyBridge destroys the call's bridge, if it made one.
 func (c *call) destroyBridge() {
 	if c.bridge != "" {
 		c.app.Asterisk.DestroyBridge(c.op(), c.bridge)
-		c.bridge = ""
+		c.bridge, c.inBridge = "", false
 	}
 }
 
-func reasonFromDialStatus(s string) string {
+// causeOfDialStatus maps a dial status to the Q.850 cause a leg ending that way has.
+func causeOfDialStatus(s string) int {
 	switch s {
 	case "BUSY":
-		return switchboard.ReasonBusy
+		return 17
 	case "NOANSWER", "CANCEL":
-		return switchboard.ReasonNoAnswer
+		return 19
 	}
-	return switchboard.ReasonUnreachable
+	return 27
 }
 
 // reasonFromCause maps the Q.850 cause of a callee leg that ended unanswered.

@@ -7,15 +7,16 @@ import (
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/routing"
 )
 
-// answered records the callee's answer. The bridge passes the answer to the caller inside
-// Asterisk; call control answers the caller itself only when its own answer is not seen (a leg
-// that answered before it joined the bridge).
+// answered records the callee's answer. With one phone the bridge passes the answer to the
+// caller inside Asterisk; call control answers the caller itself only when that answer is not
+// seen (a leg that answered before it joined the bridge).
 func (c *call) answered(ctx context.Context) step {
 	at := time.Now()
-	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: at})
-	c.log.Info("answered", "callee_channel", c.leg, "bridge", c.bridge)
+	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: at, CalleeChannel: c.talking.id})
+	c.log.Info("answered", "callee_channel", c.talking.id, "bridge", c.bridge)
 	return c.talk(at)
 }
 
@@ -37,7 +38,7 @@ func (c *call) talk(answeredAt time.Time) step {
 				return nil
 			case wakeHangup:
 				ast.Hangup(c.op(), c.callerCh, "normal")
-				ast.Hangup(c.op(), c.leg, "normal")
+				ast.Hangup(c.op(), c.talking.id, "normal")
 				c.destroyBridge()
 				c.finish(switchboard.Answered, switchboard.ReasonHungUpByAdmin)
 				return nil
@@ -59,11 +60,11 @@ func (c *call) talk(answeredAt time.Time) step {
 				continue
 			}
 			who := left(e)
-			if who != c.callerCh && who != c.leg {
+			if who != c.callerCh && who != c.talking.id {
 				continue
 			}
-			other := c.leg
-			if who == c.leg {
+			other := c.talking.id
+			if who == c.talking.id {
 				other = c.callerCh
 			}
 			ast.Hangup(c.op(), other, "normal")
@@ -74,37 +75,34 @@ func (c *call) talk(answeredAt time.Time) step {
 	}
 }
 
-// toVoicemail hands the caller back to the dialplan at the voicemail label for reason (the
-// busy or the unavailable greeting) and keeps watching the caller until it hangs up.
-func (c *call) toVoicemail(reason string) step {
+// toVoicemail hands the caller back to the dialplan at the step's mailbox, with the busy or
+// the unavailable greeting, and keeps watching the caller until it hangs up.
+func (c *call) toVoicemail(s routing.Step) step {
 	ast := c.app.Asterisk
-	label := labelVoicemailUnavail
-	if reason == switchboard.ReasonBusy {
-		label = labelVoicemailBusy
-	}
 	outcome := switchboard.Voicemail
-	if !c.user.Voicemail.Enabled {
+	if !s.Target.Voicemail.Enabled {
 		outcome = switchboard.Missed
 	}
-	c.log.Info("to voicemail", "reason", reason, "voicemail_enabled", c.user.Voicemail.Enabled)
+	c.log.Info("to voicemail", "mailbox", s.Target.Extension, "greeting", s.Greeting, "reason", s.Reason,
+		"voicemail_enabled", s.Target.Voicemail.Enabled)
 	// Subscribed first, so that the caller's events keep coming once it leaves Stasis: its
 	// hang-up ends the record even if the dialplan helpers cannot be reached.
 	if err := ast.Subscribe(c.op(), c.callerCh); ErrorIsUnavailable(err) {
 		return c.suspend(err)
 	}
-	if err := ast.ContinueAt(c.op(), c.callerCh, callContext, callExten, label); err != nil {
+	if err := ast.ContinueAt(c.op(), c.callerCh, mailboxContext, s.Target.Extension, string(s.Greeting)); err != nil {
 		if ErrorIsUnavailable(err) {
 			return c.suspend(err)
 		}
 		c.log.Info("caller left before voicemail", "error", err)
 		c.destroyBridge()
-		c.finish(switchboard.Cancelled, reason)
+		c.finish(switchboard.Cancelled, s.Reason)
 		return nil
 	}
 	c.destroyBridge()
 	// The record stays open: the FastAGI helper records what voicemail made of the call, and
 	// the caller's hang-up ends it.
-	c.setRecord(switchboard.CallChange{Outcome: outcome, Reason: reason})
+	c.setRecord(switchboard.CallChange{Outcome: outcome, Reason: s.Reason})
 	c.app.Metrics.calls.WithLabelValues(string(outcome)).Inc()
 	return c.inDialplan
 }
@@ -123,6 +121,7 @@ func (c *call) handToDialplan(ctx context.Context) step {
 		c.finish(switchboard.Failed, switchboard.ReasonError)
 		return nil
 	}
+	c.destroyBridge()
 	c.setRecord(switchboard.CallChange{Outcome: switchboard.Failed, Reason: switchboard.ReasonError})
 	c.app.Metrics.calls.WithLabelValues(string(switchboard.Failed)).Inc()
 	return c.inDialplan
@@ -149,4 +148,16 @@ func (c *call) inDialplan(ctx context.Context) step {
 			return nil
 		}
 	}
+}
+
+// callerLeft reads the events that came while the callee was looked up (they can only be the
+// caller's) and reports whether the caller has left.
+func (c *call) callerLeft() bool {
+	gone := false
+	for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
+		if left(e) == c.callerCh {
+			gone = true
+		}
+	}
+	return gone
 }

@@ -2,6 +2,7 @@ package ari
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -141,7 +142,7 @@ func TestPlanReconcileRebuildsRecords(t *testing.T) {
 	}
 	got := p.calls[0].rec
 	want := switchboard.CallRecord{ID: "A", Caller: "1001", Callee: "1002", CallerChannel: "c1", StartedAt: created}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("rebuilt record %+v, want %+v", got, want)
 	}
 }

@@ -2,9 +2,12 @@ package ari
 
 import (
 	"context"
+	"crypto/md5"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	v5 "github.com/CyCoreSystems/ari/v5"
@@ -97,7 +100,52 @@ func (c *Client) Presence(ctx context.Context, ext string) (switchboard.Presence
 		return p, fmt.Errorf("presence of %s: %w", ext, err)
 	}
 	p.State = switchboard.PresenceFromStates(p.EndpointState, p.DeviceState)
+	if p.Devices, err = c.Devices(ctx, ext); err != nil {
+		return p, fmt.Errorf("presence of %s: %w", ext, err)
+	}
 	return p, nil
+}
+
+// Devices lists the phones registered for ext, from Asterisk's dynamic configuration: the
+// AOR's contacts (GET /asterisk/config/dynamic/res_pjsip/aor/{ext}), then each contact's user
+// agent (contact objects are named "<aor>;@<md5 of the URI>").
+func (c *Client) Devices(ctx context.Context, ext string) ([]switchboard.Device, error) {
+	aor, err := c.dynamicObject(ctx, "aor", ext)
+	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []switchboard.Device
+	for _, uri := range strings.Split(aor["contact"], ",") {
+		if uri = strings.TrimSpace(uri); uri == "" {
+			continue
+		}
+		d := switchboard.Device{Contact: uri}
+		sum := md5.Sum([]byte(uri))
+		if contact, err := c.dynamicObject(ctx, "contact", ext+";@"+hex.EncodeToString(sum[:])); err == nil {
+			d.UserAgent = contact["user_agent"]
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// dynamicObject reads one res_pjsip object's attributes (GET /asterisk/config/dynamic/...).
+func (c *Client) dynamicObject(ctx context.Context, kind, id string) (map[string]string, error) {
+	var attrs []struct {
+		Attribute string `json:"attribute"`
+		Value     string `json:"value"`
+	}
+	if err := c.request(ctx, "read "+kind+" "+id, "GET", "/asterisk/config/dynamic/res_pjsip/"+kind+"/"+pathID(id), nil, nil, &attrs); err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(attrs))
+	for _, a := range attrs {
+		m[a.Attribute] = a.Value
+	}
+	return m, nil
 }
 
 // ErrNotConnected is returned by operations that need the event stream while it is down.

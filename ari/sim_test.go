@@ -27,6 +27,7 @@ type simAsterisk struct {
 	channels   map[string]*simChannel
 	bridges    map[string][]string
 	endpoints  map[string]ari.Endpoint
+	contacts   map[string][]string // dial strings of the registered phones, by extension
 	globals    map[string]string
 	stamps     map[string]time.Time
 	ops        []string
@@ -41,6 +42,7 @@ type simAsterisk struct {
 
 type simChannel struct {
 	ari.Channel
+	entered    bool // in Stasis: created channels enter a moment after the request returns
 	dialed     bool
 	subscribed bool
 	peerOnEnd  string // the hangup handler: the channel to end when this one hangs up
@@ -49,7 +51,7 @@ type simChannel struct {
 
 func newSim() *simAsterisk {
 	return &simAsterisk{channels: map[string]*simChannel{}, bridges: map[string][]string{},
-		endpoints: map[string]ari.Endpoint{}, globals: map[string]string{}, stamps: map[string]time.Time{}, connected: true}
+		endpoints: map[string]ari.Endpoint{}, contacts: map[string][]string{}, globals: map[string]string{}, stamps: map[string]time.Time{}, connected: true}
 }
 
 var errDown = switchboard.Errorf(switchboard.EUNAVAILABLE, "Asterisk unavailable")
@@ -144,7 +146,7 @@ func (f *simAsterisk) dial(ext, dialled string) string {
 	f.mu.Lock()
 	f.seq++
 	c := &simChannel{Channel: ari.Channel{ID: fmt.Sprintf("caller-%d", f.seq), Name: fmt.Sprintf("PJSIP/%s-%08x", ext, f.seq),
-		State: "Ring", App: "Stasis", AppData: "switchboard,call," + dialled, Created: time.Now()}}
+		State: "Ring", App: "Stasis", AppData: "switchboard,call," + dialled, Created: time.Now()}, entered: true}
 	f.channels[c.ID] = c
 	f.mu.Unlock()
 	f.emit(&v5.StasisStart{Channel: chanData(c), Args: []string{"call", dialled}})
@@ -170,14 +172,24 @@ func (f *simAsterisk) CreateChannel(_ context.Context, r ari.ChannelRequest) (ar
 	}
 	f.mu.Lock()
 	f.seq++
-	c := &simChannel{Channel: ari.Channel{ID: r.ID, Name: fmt.Sprintf("%s-%08x", r.Endpoint, f.seq), State: "Down",
+	// PJSIP/1002/sip:... makes a channel named PJSIP/1002-<seq>, as Asterisk names them.
+	endpoint := strings.Join(strings.SplitN(r.Endpoint, "/", 3)[:2], "/")
+	c := &simChannel{Channel: ari.Channel{ID: r.ID, Name: fmt.Sprintf("%s-%08x", endpoint, f.seq), State: "Down",
 		App: "Stasis", AppData: "switchboard," + r.AppArgs, Created: time.Now()}}
 	if h := r.Variables["CHANNEL(hangup_handler_push)"]; h != "" {
 		c.peerOnEnd, c.onlyIfUp = handlerArgs(h)
 	}
 	f.channels[r.ID] = c
 	f.mu.Unlock()
-	f.emit(&v5.StasisStart{Channel: chanData(c), Args: strings.Split(r.AppArgs, ",")})
+	// As in Asterisk, the channel enters Stasis on a thread of its own, after the answer.
+	go func() {
+		time.Sleep(time.Millisecond)
+		f.mu.Lock()
+		c.entered = true
+		data := chanData(c)
+		f.mu.Unlock()
+		f.emit(&v5.StasisStart{Channel: data, Args: strings.Split(r.AppArgs, ",")})
+	}()
 	return c.Channel, nil
 }
 
@@ -198,6 +210,9 @@ func (f *simAsterisk) Dial(_ context.Context, id, caller string, timeout time.Du
 	if c == nil {
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no channel")
 	}
+	if !c.entered {
+		return switchboard.Errorf(switchboard.EINVALID, "channel not in Stasis application (422)")
+	}
 	c.dialed = true
 	return nil
 }
@@ -211,13 +226,30 @@ func (f *simAsterisk) Answer(_ context.Context, id string) error {
 }
 
 func (f *simAsterisk) Hangup(_ context.Context, id, reason string) error {
-	if err := f.record("hangup " + id); err != nil {
+	if err := f.record("hangup " + id + " " + reason); err != nil {
 		return err
 	}
 	if !f.end(id, 16) {
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no channel %s", id)
 	}
 	return nil
+}
+
+func (f *simAsterisk) Ring(_ context.Context, id string) error { return f.record("ring " + id) }
+
+func (f *simAsterisk) ChannelVariable(_ context.Context, id, name string) (string, error) {
+	if err := f.record("get " + id + " " + name); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.channels[id] == nil {
+		return "", switchboard.Errorf(switchboard.ENOTFOUND, "no channel %s", id)
+	}
+	if ext, ok := strings.CutPrefix(name, "PJSIP_DIAL_CONTACTS("); ok {
+		return strings.Join(f.contacts[strings.TrimSuffix(ext, ")")], "&"), nil
+	}
+	return "", nil
 }
 
 func (f *simAsterisk) SetVariable(_ context.Context, id, name, value string) error {
@@ -233,7 +265,7 @@ func (f *simAsterisk) SetVariable(_ context.Context, id, name, value string) err
 }
 
 func (f *simAsterisk) ContinueAt(_ context.Context, id, context, exten, label string) error {
-	if err := f.record("continue " + id + " " + label); err != nil {
+	if err := f.record("continue " + id + " " + exten + " " + label); err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -272,8 +304,8 @@ func (f *simAsterisk) AddToBridge(_ context.Context, id string, chans ...string)
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no bridge")
 	}
 	for _, ch := range chans {
-		if f.channels[ch] == nil {
-			return switchboard.Errorf(switchboard.EINVALID, "no channel %s", ch)
+		if f.channels[ch] == nil || !f.channels[ch].entered {
+			return switchboard.Errorf(switchboard.EINVALID, "channel %s not in Stasis application (422)", ch)
 		}
 		f.leaveBridge(ch)
 		f.bridges[id] = append(f.bridges[id], ch)
@@ -440,10 +472,26 @@ func (f *simAsterisk) end(id string, cause int) bool {
 	return true
 }
 
+// setEndpoint sets an endpoint's state; an online one has one phone registered.
 func (f *simAsterisk) setEndpoint(ext string, ep ari.Endpoint) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.endpoints[ext] = ep
+	f.contacts[ext] = nil
+	if ep.State == "online" {
+		f.contacts[ext] = []string{"PJSIP/" + ext + "/sip:" + ext + "@127.0.0.1:5070"}
+	}
+}
+
+// setPhones registers n phones for ext.
+func (f *simAsterisk) setPhones(ext string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.endpoints[ext] = ari.Endpoint{State: "online"}
+	f.contacts[ext] = nil
+	for i := range n {
+		f.contacts[ext] = append(f.contacts[ext], fmt.Sprintf("PJSIP/%s/sip:%s@127.0.0.1:%d", ext, ext, 5070+i))
+	}
 }
 
 func (f *simAsterisk) setStamp(channel string, at time.Time) {
@@ -455,7 +503,7 @@ func (f *simAsterisk) setStamp(channel string, at time.Time) {
 func (f *simAsterisk) addChannel(c ari.Channel) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.channels[c.ID] = &simChannel{Channel: c}
+	f.channels[c.ID] = &simChannel{Channel: c, entered: true}
 }
 
 func (f *simAsterisk) global(name string) string {

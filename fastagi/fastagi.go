@@ -4,6 +4,8 @@
 //
 //	AGI(agi://host:port/voicemail,EXT,REASON)   sets SB_VM_ACTION: voicemail, or announce when
 //	                                            the user has no mailbox (disabled or deleted)
+//	AGI(agi://host:port/feature,ENDPOINT,FEATURE,VALUE)   a feature code (*72, *78...): changes
+//	                                            the caller's own settings, sets SB_FEATURE_PROMPT
 //
 // The end of a call that went to voicemail is recorded by call control, which keeps watching
 // the caller's channel after handing it to the dialplan.
@@ -25,14 +27,17 @@ import (
 	"github.com/CyCoreSystems/agi"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 )
 
 // Server answers FastAGI requests.
 type Server struct {
-	Users   switchboard.UserDirectory
-	Records *records.Writer
-	Logger  *slog.Logger
+	Users switchboard.UserDirectory
+	// Features changes call settings for the feature codes; nil refuses them.
+	Features FeatureService
+	Records  *records.Writer
+	Logger   *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.
 	Timeout time.Duration
 }
@@ -78,6 +83,8 @@ func (s *Server) session(ctx context.Context, conn net.Conn) {
 	switch script {
 	case "voicemail":
 		err = s.voicemail(ctx, a, channel, args[0], args[1])
+	case "feature":
+		err = s.feature(ctx, a, args[0], args[1], a.Variables["agi_arg_3"])
 	default:
 		err = fmt.Errorf("unknown FastAGI script %q", script)
 	}
@@ -123,4 +130,64 @@ func (s *Server) record(ctx context.Context, channel string, change switchboard.
 	}
 	change.ID = id
 	s.Records.Record(change)
+}
+
+// FeatureService changes a user's call settings (provisioning.Service).
+type FeatureService interface {
+	SetCallSettings(ctx context.Context, ext string, p provisioning.CallSettingsPatch) (switchboard.User, error)
+}
+
+// feature carries out a feature code for endpoint, the authenticated caller (the dialplan
+// passes ${CHANNEL(endpoint)}, never a caller ID): only their own settings change. It sets
+// SB_FEATURE_PROMPT to what confirms it, or to "invalid" for a number that cannot be a forward's.
+func (s *Server) feature(ctx context.Context, a *agi.AGI, endpoint, feature, value string) error {
+	if s.Features == nil {
+		return errors.New("feature codes are not served")
+	}
+	var p provisioning.CallSettingsPatch
+	on, off := true, false
+	prompt := ""
+	forward := func(name string) *provisioning.ForwardPatch {
+		if value == "" {
+			prompt = name + "&de-activated"
+			return &provisioning.ForwardPatch{Enabled: &off}
+		}
+		prompt = name + "&activated"
+		return &provisioning.ForwardPatch{Enabled: &on, Destination: &value}
+	}
+	switch feature {
+	case "forward-unconditional":
+		p.Unconditional = forward("call-fwd-unconditional")
+	case "forward-busy":
+		p.Busy = forward("call-fwd-on-busy")
+	case "forward-no-answer":
+		p.NoAnswer = forward("call-fwd-no-ans")
+	case "dnd", "call-waiting":
+		state := map[string]*bool{"on": &on, "off": &off}[value]
+		if state == nil {
+			return fmt.Errorf("feature %s: value %q is not on or off", feature, value)
+		}
+		prompt = "do-not-disturb"
+		if feature == "dnd" {
+			p.DND = state
+		} else {
+			prompt, p.CallWaiting = "call-waiting", state
+		}
+		prompt += map[bool]string{true: "&activated", false: "&de-activated"}[*state]
+	default:
+		return fmt.Errorf("unknown feature %q", feature)
+	}
+	if _, err := s.Features.SetCallSettings(ctx, endpoint, p); err != nil {
+		if switchboard.ErrorCode(err) != switchboard.EINVALID {
+			return fmt.Errorf("feature %s of %s: %w", feature, endpoint, err)
+		}
+		s.Logger.Info("feature code refused", "endpoint", endpoint, "feature", feature, "error", switchboard.ErrorMessage(err))
+		prompt = "invalid"
+	} else {
+		s.Logger.Info("feature code", "endpoint", endpoint, "feature", feature, "value", value)
+	}
+	if err := a.Set("SB_FEATURE_PROMPT", prompt); err != nil {
+		return fmt.Errorf("set SB_FEATURE_PROMPT: %w", err)
+	}
+	return nil
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/fastagi"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 	"github.com/switchboard-pbx/switchboard/records/inmem"
 )
@@ -111,5 +113,77 @@ func TestVoicemailDecision(t *testing.T) {
 	}
 	if cmds := session(t, l.Addr().String(), "voicemail", "chan-unknown", "1002", "busy"); len(cmds) != 1 {
 		t.Errorf("call without a record: commands %q, want the decision all the same", cmds)
+	}
+}
+
+// features is a FeatureService that applies patches to one user in memory, with the same
+// validation as the provisioning service.
+type features struct {
+	mu sync.Mutex
+	u  switchboard.User
+}
+
+func (f *features) SetCallSettings(_ context.Context, ext string, p provisioning.CallSettingsPatch) (switchboard.User, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ext != f.u.Extension {
+		return switchboard.User{}, switchboard.Errorf(switchboard.ENOTFOUND, "no user %s", ext)
+	}
+	c := f.u.Calls
+	p.Apply(&c)
+	if err := provisioning.ValidateCallSettings(ext, c); err != nil {
+		return switchboard.User{}, err
+	}
+	f.u.Calls = c
+	return f.u, nil
+}
+
+func TestFeatureCodes(t *testing.T) {
+	f := &features{u: switchboard.User{Extension: "1002", Calls: switchboard.DefaultCallSettings()}}
+	srv := &fastagi.Server{Features: f, Users: users{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx, l)
+	tests := []struct {
+		feature, value string
+		prompt         string
+		check          func(c switchboard.CallSettings) bool
+	}{
+		{"forward-unconditional", "1003", "call-fwd-unconditional&activated",
+			func(c switchboard.CallSettings) bool {
+				return c.Forwards.Unconditional == switchboard.Forward{Enabled: true, Destination: "1003"}
+			}},
+		{"forward-unconditional", "", "call-fwd-unconditional&de-activated",
+			func(c switchboard.CallSettings) bool { return !c.Forwards.Unconditional.Enabled }},
+		{"forward-busy", "1004", "call-fwd-on-busy&activated", func(c switchboard.CallSettings) bool { return c.Forwards.Busy.Active() }},
+		{"forward-no-answer", "1005", "call-fwd-no-ans&activated", func(c switchboard.CallSettings) bool { return c.Forwards.NoAnswer.Active() }},
+		{"dnd", "on", "do-not-disturb&activated", func(c switchboard.CallSettings) bool { return c.DND }},
+		{"dnd", "off", "do-not-disturb&de-activated", func(c switchboard.CallSettings) bool { return !c.DND }},
+		{"call-waiting", "off", "call-waiting&de-activated", func(c switchboard.CallSettings) bool { return !c.CallWaiting }},
+		{"call-waiting", "on", "call-waiting&activated", func(c switchboard.CallSettings) bool { return c.CallWaiting }},
+		// Forward to oneself, or to what is not a number: refused, nothing changes.
+		{"forward-no-answer", "1002", "invalid", func(c switchboard.CallSettings) bool { return c.Forwards.NoAnswer.Destination == "1005" }},
+		{"forward-busy", "12#34", "invalid", func(c switchboard.CallSettings) bool { return c.Forwards.Busy.Destination == "1004" }},
+	}
+	for _, tt := range tests {
+		cmds := session(t, l.Addr().String(), "feature", "chan-1", "1002", tt.feature, tt.value)
+		if len(cmds) != 1 || cmds[0] != "SET VARIABLE SB_FEATURE_PROMPT "+tt.prompt {
+			t.Errorf("%s %q: commands %q, want the prompt %s", tt.feature, tt.value, cmds, tt.prompt)
+		}
+		f.mu.Lock()
+		ok := tt.check(f.u.Calls)
+		f.mu.Unlock()
+		if !ok {
+			t.Errorf("%s %q: settings %+v", tt.feature, tt.value, f.u.Calls)
+		}
+	}
+	// Another user's line cannot be changed by naming it: the endpoint is the caller's own, and
+	// one without a user gets no prompt but the dialplan's "not available".
+	if cmds := session(t, l.Addr().String(), "feature", "chan-2", "9999", "dnd", "on"); len(cmds) != 0 {
+		t.Errorf("feature for an unknown endpoint: commands %q", cmds)
 	}
 }

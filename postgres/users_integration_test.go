@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"testing"
 	"time"
 
@@ -214,7 +215,7 @@ func TestCallStore(t *testing.T) {
 	}
 	t.Run("ChangesNameTheirColumns", func(t *testing.T) {
 		steps := []switchboard.CallChange{
-			{ID: ids[0], CalleeChannel: "leg-0", Bridge: "sb-0"},
+			{ID: ids[0], CalleeChannel: "leg-0", Bridge: "sb-0", ForwardedTo: []string{"1003", "1004"}},
 			{ID: ids[0], Outcome: switchboard.Answered, AnsweredAt: base.Add(time.Second)},
 			// A writer with an older view repeats the start: it must not undo anything.
 			{ID: ids[0], Caller: "9999", Callee: "9999", CallerChannel: "stale", StartedAt: base.Add(time.Hour)},
@@ -230,14 +231,14 @@ func TestCallStore(t *testing.T) {
 		}
 		got, _ := store.Call(ctx, ids[0])
 		want := switchboard.CallRecord{ID: ids[0], Caller: "1001", Callee: "1002", CallerChannel: "chan-0",
-			StartedAt: base, CalleeChannel: "leg-0", Bridge: "sb-0", Outcome: switchboard.Answered,
+			StartedAt: base, CalleeChannel: "leg-0", Bridge: "sb-0", ForwardedTo: []string{"1003", "1004"}, Outcome: switchboard.Answered,
 			Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute)}
 		if !got.StartedAt.Equal(want.StartedAt) || !got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
 			t.Errorf("times %v / %v / %v, want %v / %v / %v", got.StartedAt, got.AnsweredAt, got.EndedAt,
 				want.StartedAt, want.AnsweredAt, want.EndedAt)
 		}
 		got.StartedAt, got.AnsweredAt, got.EndedAt = want.StartedAt, want.AnsweredAt, want.EndedAt
-		if got != want {
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("after the changes:\n got %+v\nwant %+v", got, want)
 		}
 		// The same rules as the in-memory fake's: one definition (CallChange.Apply).
@@ -246,7 +247,7 @@ func TestCallStore(t *testing.T) {
 			CallerChannel: "chan-0", StartedAt: base}}, steps...) {
 			applied = ch.Apply(applied)
 		}
-		if applied != want {
+		if !reflect.DeepEqual(applied, want) {
 			t.Errorf("CallChange.Apply disagrees with the store:\n got %+v\nwant %+v", applied, want)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/routing"
 )
 
 // The generated files, relative to the generated-config directory that asterisk/*.conf
@@ -80,26 +81,38 @@ func RenderPJSIP(users []switchboard.User) []byte {
 		fmt.Fprintf(&b, "password_digest = MD5:%s\n", u.Credentials.MD5)
 		fmt.Fprintf(&b, "password_digest = SHA-256:%s\n", u.Credentials.SHA256)
 		fmt.Fprintf(&b, "\n[%s](switchboard-aor)\n", e)
+		fmt.Fprintf(&b, "max_contacts = %d\n", max(u.Calls.MaxDevices, 1))
 	}
 	return b.Bytes()
 }
 
 // RenderDialplan renders the globals and one line per extension into the skeleton's
-// [switchboard-extensions] context. No hints (BLF) are generated: Asterisk re-registers every
-// hint on each dialplan reload, which takes minutes at 10,000 users.
+// [switchboard-extensions] context. The line's arguments are what the dialplan needs when call
+// control is away: ring timeout, mailbox, and the user's do-not-disturb and forwards, decided by
+// the routing rules (routing.FallbackOf). No hints (BLF) are generated: Asterisk re-registers
+// every hint on each dialplan reload, which takes minutes at 10,000 users.
 func RenderDialplan(users []switchboard.User, g DialplanGlobals) []byte {
 	var b bytes.Buffer
 	b.WriteString(generatedHeader)
 	fmt.Fprintf(&b, "\n[globals](+)\nSWITCHBOARD_APP = %s\nSWITCHBOARD_AGI = %s\n", g.App, g.AGIURL)
 	b.WriteString("\n[switchboard-extensions](+)\n")
+	exists := make(map[string]bool, len(users))
 	for _, u := range users {
-		vm := 0
-		if u.Voicemail.Enabled {
-			vm = 1
-		}
-		fmt.Fprintf(&b, "exten => %s,1,Gosub(switchboard-call,s,1(%s,%d,%d))\n", u.Extension, u.Extension, u.RingTimeout, vm)
+		exists[u.Extension] = true
+	}
+	for _, u := range users {
+		fb := routing.FallbackOf(u, func(ext string) bool { return exists[ext] })
+		fmt.Fprintf(&b, "exten => %s,1,Gosub(switchboard-call,s,1(%s,%d,%d,%d,%s,%s,%s))\n", u.Extension, u.Extension,
+			u.RingTimeout, flag(u.Voicemail.Enabled), flag(fb.DND), fb.Always, fb.OnBusy, fb.NoAnswer)
 	}
 	return b.Bytes()
+}
+
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // RenderVoicemail renders the [default] voicemail context: one mailbox per user with voicemail

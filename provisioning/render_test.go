@@ -24,15 +24,22 @@ func goldenUsers() []switchboard.User {
 			Extension: ext, Name: name, RingTimeout: ring,
 			Voicemail:   switchboard.Mailbox{Enabled: vm, PIN: pin},
 			Credentials: provisioning.NewCredentials(ext, pw),
+			Calls:       switchboard.DefaultCallSettings(),
 			CreatedAt:   time.Unix(0, 0), UpdatedAt: time.Unix(0, 0),
 		}
 	}
-	return []switchboard.User{
-		mk("20", "Front Desk (Lab 2)", "front-desk-password", false, "", 30),
-		mk("1001", "Alice Smith", "alice-password-1", true, "4321", 20),
-		mk("1002", "José Müller-Ørsted", "jose-password-22", true, "987654", 5),
-		mk("1003", "Seán O'Brien", "sean-password-333", true, "0000", 120),
+	desk := mk("20", "Front Desk (Lab 2)", "front-desk-password", false, "", 30)
+	desk.Calls.MaxDevices = 10
+	alice := mk("1001", "Alice Smith", "alice-password-1", true, "4321", 20)
+	jose := mk("1002", "José Müller-Ørsted", "jose-password-22", true, "987654", 5)
+	jose.Calls.DND, jose.Calls.MaxDevices = true, 1
+	sean := mk("1003", "Seán O'Brien", "sean-password-333", true, "0000", 120)
+	sean.Calls.Forwards = switchboard.Forwards{
+		Unconditional: switchboard.Forward{Enabled: false, Destination: "1001"}, // off: not in the dialplan
+		Busy:          switchboard.Forward{Enabled: true, Destination: "1002"},
+		NoAnswer:      switchboard.Forward{Enabled: true, Destination: "9999"}, // nobody has it: left out
 	}
+	return []switchboard.User{desk, alice, jose, sean}
 }
 
 func TestRenderGolden(t *testing.T) {
@@ -92,17 +99,21 @@ func TestParseAsteriskConfCatchesInjection(t *testing.T) {
 // parsed sections and keys are exactly the expected ones: no input can add a section, a
 // directive, a key or a voicemail field, or change another user's entries.
 func FuzzRenderConfig(f *testing.F) {
-	f.Add("1001", "Alice Smith", "4321", true, 20, "1002", "Bob")
-	f.Add("20", "José (Lab)", "000000", false, 5, "99", "O'Brien & Co")
-	f.Add("1001", "a\n[evil]", "1234", true, 30, "1002", "#include x")
-	f.Add("1001", "x;y", "1234,5", true, 30, "1002", `"q"`)
-	f.Fuzz(func(t *testing.T, ext, name, pin string, vm bool, ring int, ext2, name2 string) {
+	f.Add("1001", "Alice Smith", "4321", true, 20, "1002", "Bob", false, 3, "1002")
+	f.Add("20", "José (Lab)", "000000", false, 5, "99", "O'Brien & Co", true, 10, "")
+	f.Add("1001", "a\n[evil]", "1234", true, 30, "1002", "#include x", false, 1, "1002),x")
+	f.Add("1001", "x;y", "1234,5", true, 30, "1002", `"q"`, true, 0, "1002\n[evil]")
+	f.Fuzz(func(t *testing.T, ext, name, pin string, vm bool, ring int, ext2, name2 string, dnd bool, devices int, forward string) {
 		u1 := switchboard.User{Extension: ext, Name: name, RingTimeout: ring,
 			Voicemail:   switchboard.Mailbox{Enabled: vm, PIN: pin},
-			Credentials: provisioning.NewCredentials(ext, "fuzz-password-1")}
+			Credentials: provisioning.NewCredentials(ext, "fuzz-password-1"),
+			Calls: switchboard.CallSettings{CallWaiting: true, DND: dnd, MaxDevices: devices, Forwards: switchboard.Forwards{
+				Unconditional: switchboard.Forward{Enabled: forward != "", Destination: forward},
+				NoAnswer:      switchboard.Forward{Enabled: forward != "", Destination: forward}}}}
 		u2 := switchboard.User{Extension: ext2, Name: name2, RingTimeout: 20,
 			Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
-			Credentials: provisioning.NewCredentials(ext2, "fuzz-password-2")}
+			Credentials: provisioning.NewCredentials(ext2, "fuzz-password-2"),
+			Calls:       switchboard.DefaultCallSettings()}
 		if provisioning.ValidateUser(&u1) != nil || provisioning.ValidateUser(&u2) != nil || ext == ext2 {
 			return
 		}
@@ -116,8 +127,9 @@ func FuzzRenderConfig(f *testing.F) {
 				t.Fatalf("%s does not parse: %v\n%s", file.Name, err, file.Content)
 			}
 			var want []confSection
+			exists := func(e string) bool { return e == ext || e == ext2 }
 			for _, u := range users {
-				want = append(want, expectedSections(file.Name, u)...)
+				want = append(want, expectedSections(file.Name, u, exists)...)
 			}
 			switch file.Name {
 			case provisioning.DialplanFile:
@@ -147,7 +159,7 @@ func FuzzRenderConfig(f *testing.F) {
 }
 
 // expectedSections is what a user must contribute to each file, and nothing else.
-func expectedSections(file string, u switchboard.User) []confSection {
+func expectedSections(file string, u switchboard.User, exists func(string) bool) []confSection {
 	e := u.Extension
 	switch file {
 	case provisioning.PJSIPFile:
@@ -161,15 +173,28 @@ func expectedSections(file string, u switchboard.User) []confSection {
 			{Name: e, Options: "switchboard-auth", Vars: []confVar{{"username", e},
 				{"password_digest", "MD5:" + u.Credentials.MD5},
 				{"password_digest", "SHA-256:" + u.Credentials.SHA256}}},
-			{Name: e, Options: "switchboard-aor"},
+			{Name: e, Options: "switchboard-aor", Vars: []confVar{{"max_contacts", strconv.Itoa(u.Calls.MaxDevices)}}},
 		}
 	case provisioning.DialplanFile:
 		vm := "0"
 		if u.Voicemail.Enabled {
 			vm = "1"
 		}
+		dnd, always, busy, noAnswer := "0", "", "", ""
+		if u.Calls.Forwards.Unconditional.Active() && exists(u.Calls.Forwards.Unconditional.Destination) {
+			always = u.Calls.Forwards.Unconditional.Destination
+		} else if u.Calls.DND {
+			dnd = "1"
+		}
+		if f := u.Calls.Forwards.Busy; f.Active() && exists(f.Destination) {
+			busy = f.Destination
+		}
+		if f := u.Calls.Forwards.NoAnswer; f.Active() && exists(f.Destination) {
+			noAnswer = f.Destination
+		}
 		return []confSection{{Vars: []confVar{
-			{"exten", e + ",1,Gosub(switchboard-call,s,1(" + e + "," + strconv.Itoa(u.RingTimeout) + "," + vm + "))"}}}}
+			{"exten", e + ",1,Gosub(switchboard-call,s,1(" + strings.Join([]string{e, strconv.Itoa(u.RingTimeout), vm,
+				dnd, always, busy, noAnswer}, ",") + "))"}}}}
 	case provisioning.VoicemailFile:
 		if !u.Voicemail.Enabled {
 			return nil

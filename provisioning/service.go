@@ -45,6 +45,10 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (switchboard.User,
 		RingTimeout: nu.RingTimeout,
 		Credentials: NewCredentials(nu.Extension, password),
 		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: GeneratePIN()},
+		Calls:       switchboard.DefaultCallSettings(),
+	}
+	if nu.Calls != nil {
+		nu.Calls.Apply(&u.Calls)
 	}
 	if nu.Voicemail != nil {
 		u.Voicemail = *nu.Voicemail
@@ -107,6 +111,9 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 		if p.RingTimeout != nil {
 			u.RingTimeout = *p.RingTimeout
 		}
+		if p.Calls != nil {
+			p.Calls.Apply(&u.Calls)
+		}
 		if v := p.Voicemail; v != nil {
 			if v.PIN != nil {
 				u.Voicemail.PIN = *v.PIN
@@ -125,6 +132,11 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 	}
 	s.Config.Trigger()
 	return u, nil
+}
+
+// SetCallSettings changes a user's call settings only (the phone's feature codes do).
+func (s *Service) SetCallSettings(ctx context.Context, ext string, p CallSettingsPatch) (switchboard.User, error) {
+	return s.UpdateUser(ctx, ext, UserPatch{Calls: &p})
 }
 
 // ResetPassword sets a user's SIP password: the given one, or a generated one when password is

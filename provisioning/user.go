@@ -23,6 +23,7 @@ type NewUser struct {
 	Password    string
 	Voicemail   *switchboard.Mailbox
 	RingTimeout int
+	Calls       *CallSettingsPatch // nil: switchboard.DefaultCallSettings
 }
 
 // UserPatch changes some fields of a user; nil fields are left alone.
@@ -31,12 +32,57 @@ type UserPatch struct {
 	Password    *string
 	Voicemail   *VoicemailPatch
 	RingTimeout *int
+	Calls       *CallSettingsPatch
 }
 
 // VoicemailPatch changes a user's voicemail settings; nil fields are left alone.
 type VoicemailPatch struct {
 	Enabled *bool
 	PIN     *string
+}
+
+// CallSettingsPatch changes a user's call settings; nil fields are left alone.
+type CallSettingsPatch struct {
+	CallWaiting   *bool
+	DND           *bool
+	MaxDevices    *int
+	Unconditional *ForwardPatch
+	Busy          *ForwardPatch
+	NoAnswer      *ForwardPatch
+}
+
+// ForwardPatch changes one forward; nil fields are left alone.
+type ForwardPatch struct {
+	Enabled     *bool
+	Destination *string
+}
+
+// Apply changes c as the patch says.
+func (p CallSettingsPatch) Apply(c *switchboard.CallSettings) {
+	if p.CallWaiting != nil {
+		c.CallWaiting = *p.CallWaiting
+	}
+	if p.DND != nil {
+		c.DND = *p.DND
+	}
+	if p.MaxDevices != nil {
+		c.MaxDevices = *p.MaxDevices
+	}
+	p.Unconditional.apply(&c.Forwards.Unconditional)
+	p.Busy.apply(&c.Forwards.Busy)
+	p.NoAnswer.apply(&c.Forwards.NoAnswer)
+}
+
+func (p *ForwardPatch) apply(f *switchboard.Forward) {
+	if p == nil {
+		return
+	}
+	if p.Enabled != nil {
+		f.Enabled = *p.Enabled
+	}
+	if p.Destination != nil {
+		f.Destination = *p.Destination
+	}
 }
 
 // Less orders extensions the way people read them: shorter first, then by digits.

@@ -107,6 +107,33 @@ func ValidateUser(u *switchboard.User) error {
 	if !isHex(u.Credentials.MD5, 32) || !isHex(u.Credentials.SHA256, 64) {
 		return switchboard.Errorf(switchboard.EINVALID, "credentials must be hex digests")
 	}
+	return ValidateCallSettings(u.Extension, u.Calls)
+}
+
+// ValidateCallSettings checks a user's call settings: 1 to MaxMaxDevices phones, and forwards
+// whose destination is a number of the dial plan other than the user's own (an enabled forward
+// needs one). Whether anyone has that number is not checked: forwards to a number nobody has
+// are ignored when calls are routed.
+func ValidateCallSettings(ext string, c switchboard.CallSettings) error {
+	if c.MaxDevices < 1 || c.MaxDevices > switchboard.MaxMaxDevices {
+		return switchboard.Errorf(switchboard.EINVALID, "max_devices must be 1 to %d", switchboard.MaxMaxDevices)
+	}
+	for _, f := range []struct {
+		name string
+		f    switchboard.Forward
+	}{{"unconditional", c.Forwards.Unconditional}, {"busy", c.Forwards.Busy}, {"no_answer", c.Forwards.NoAnswer}} {
+		if f.f.Destination != "" {
+			if ValidateExtension(f.f.Destination) != nil {
+				return switchboard.Errorf(switchboard.EINVALID, "forwards.%s.destination must be a number of 2 to 6 digits", f.name)
+			}
+			if f.f.Destination == ext {
+				return switchboard.Errorf(switchboard.EINVALID, "forwards.%s: a user cannot forward to their own number", f.name)
+			}
+		}
+		if f.f.Enabled && f.f.Destination == "" {
+			return switchboard.Errorf(switchboard.EINVALID, "forwards.%s: an enabled forward needs a destination", f.name)
+		}
+	}
 	return nil
 }
 

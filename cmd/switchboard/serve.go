@@ -68,12 +68,14 @@ func serve(ctx context.Context) error {
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
 	app := &ari.App{Asterisk: ariClient, Users: directory, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
-	agiServer := &fastagi.Server{Users: directory, Records: recorder, Logger: logger.With("component", "fastagi")}
+	userService := &provisioning.Service{Store: users, Config: applier, Presence: ariClient}
+	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
+		Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
 		Help: "ARI events of types ari/v5 cannot decode, dropped."}, func() float64 { return float64(ariClient.UnknownEvents()) }))
 
 	server, err := api.NewServer(api.Server{
-		Users:  &provisioning.Service{Store: users, Config: applier, Presence: ariClient},
+		Users:  userService,
 		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),

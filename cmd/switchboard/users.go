@@ -19,6 +19,10 @@ const usersUsage = `usage: switchboard users <command> [flags]
               create a user; prints the generated SIP password once
   list        list users
   show EXT    show one user
+  set EXT [--name NAME] [--ring-timeout S] [--dnd on|off] [--call-waiting on|off]
+          [--max-devices N] [--forward-always EXT|off] [--forward-busy EXT|off]
+          [--forward-noanswer EXT|off]
+              change a user's settings
   passwd EXT [--password PW]
               set a new SIP password; prints the generated one once
   rm EXT      delete a user
@@ -42,6 +46,12 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pin := fs.String("pin", "", "voicemail PIN (generated when empty)")
 	noVM := fs.Bool("no-voicemail", false, "create without voicemail")
 	ring := fs.Int("ring-timeout", 0, "seconds to ring before voicemail")
+	dnd := fs.String("dnd", "", "do not disturb: on or off")
+	waiting := fs.String("call-waiting", "", "call waiting: on or off")
+	devices := fs.Int("max-devices", 0, "phones that may register at once (1-10)")
+	fwdAlways := fs.String("forward-always", "", "forward every call to EXT, or off")
+	fwdBusy := fs.String("forward-busy", "", "forward when busy to EXT, or off")
+	fwdNoAnswer := fs.String("forward-noanswer", "", "forward when not answered to EXT, or off")
 	cmd, rest := args[0], args[1:]
 	// Flags may come before or after the extension.
 	var positional []string
@@ -100,6 +110,57 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				}
 			})
 		}
+	case "set":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		var req api.PatchUserRequest
+		if *name != "" {
+			req.Name = name
+		}
+		if *ring != 0 {
+			req.RingTimeout = ring
+		}
+		if *devices != 0 {
+			req.MaxDevices = devices
+		}
+		for _, f := range []struct {
+			flag, value string
+			set         **bool
+		}{{"dnd", *dnd, &req.DND}, {"call-waiting", *waiting, &req.CallWaiting}} {
+			if f.value == "" {
+				continue
+			}
+			b, ok := onOff(f.value)
+			if !ok {
+				fmt.Fprintf(stderr, "switchboard users set: --%s must be on or off\n", f.flag)
+				return 2
+			}
+			*f.set = &b
+		}
+		forwards := &api.ForwardsChange{}
+		for _, f := range []struct {
+			value string
+			set   **api.ForwardChange
+		}{{*fwdAlways, &forwards.Unconditional}, {*fwdBusy, &forwards.Busy}, {*fwdNoAnswer, &forwards.NoAnswer}} {
+			switch f.value {
+			case "":
+			case "off":
+				off := false
+				*f.set = &api.ForwardChange{Enabled: &off}
+			default:
+				on, dest := true, f.value
+				*f.set = &api.ForwardChange{Enabled: &on, Destination: &dest}
+			}
+		}
+		if *forwards != (api.ForwardsChange{}) {
+			req.Forwards = forwards
+		}
+		var u api.User
+		if u, err = client.PatchUser(ctx, ext, req); err == nil {
+			print(u, func(w io.Writer) { fmt.Fprintf(w, "changed %s\n", u.Extension); showSettings(w, u) })
+		}
 	case "list":
 		var all []api.User
 		after := ""
@@ -135,8 +196,12 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			print(u, func(w io.Writer) {
 				fmt.Fprintf(w, "extension:    %s\nname:         %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
 					u.Extension, u.Name, u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				showSettings(w, u)
 				if perr == nil {
 					fmt.Fprintf(w, "presence:     %s\n", p.State)
+					for _, d := range p.Devices {
+						fmt.Fprintf(w, "  phone:      %s %s\n", d.Contact, d.UserAgent)
+					}
 				}
 			})
 		}
@@ -177,4 +242,31 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// onOff reads "on" or "off".
+func onOff(v string) (bool, bool) {
+	switch v {
+	case "on":
+		return true, true
+	case "off":
+		return false, true
+	}
+	return false, false
+}
+
+// showSettings prints a user's call settings.
+func showSettings(w io.Writer, u api.User) {
+	onoff := map[bool]string{true: "on", false: "off"}
+	fwd := func(f api.Forward) string {
+		switch {
+		case f.Enabled:
+			return "to " + f.Destination
+		case f.Destination != "":
+			return "off (" + f.Destination + ")"
+		}
+		return "off"
+	}
+	fmt.Fprintf(w, "call waiting: %s\ndnd:          %s\nphones:       up to %d\n", onoff[u.CallWaiting], onoff[u.DND], u.MaxDevices)
+	fmt.Fprintf(w, "forward:      always %s, busy %s, no answer %s\n", fwd(u.Forwards.Unconditional), fwd(u.Forwards.Busy), fwd(u.Forwards.NoAnswer))
 }

@@ -1,0 +1,224 @@
+// Package routing decides where a call goes: given what was dialled, who dials, the settings of
+// the people it reaches and their phones' state, it returns the next step (ring these phones
+// for so long, a mailbox, a refusal), and after a ringing step ends, the step that follows. It
+// follows forwards (unconditional, on busy, on no answer) with a hop limit and never back to
+// someone already on the call's path, honours do-not-disturb and call waiting, and is pure:
+// what it knows of users comes through a Lookup, so that call control (over ARI) and the
+// generated fallback dialplan apply the same rules, and tables test every combination.
+package routing
+
+import (
+	"slices"
+	"time"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// MaxHops is how many times one call may be forwarded.
+const MaxHops = 5
+
+// Party is what routing needs to know of a user when a call reaches them.
+type Party struct {
+	User switchboard.User
+	// Devices are the dial strings of the registered phones (PJSIP/1002/sip:...), all rung at once.
+	Devices []string
+	// InCall says a phone of theirs is in a call already.
+	InCall bool
+}
+
+// Lookup returns what is known of an extension now; ok is false when no user has it.
+type Lookup func(ext string) (p Party, ok bool)
+
+// Call is a call being routed.
+type Call struct {
+	Caller  string // the calling extension
+	Dialled string // what was dialled
+}
+
+// Kind is what a step does.
+type Kind int
+
+// The kinds of steps.
+const (
+	Ring      Kind = iota // ring the target's phones
+	Voicemail             // the target's mailbox (which plays an announcement when it has none)
+	Reject                // refuse the call
+)
+
+func (k Kind) String() string { return [...]string{"ring", "voicemail", "reject"}[k] }
+
+// Greeting is which greeting a mailbox plays.
+type Greeting string
+
+// The greetings.
+const (
+	Unavailable  Greeting = "unavailable"
+	BusyGreeting Greeting = "busy"
+)
+
+// Cause is why a call is refused, as the caller's phone is told.
+type Cause string
+
+// The causes.
+const (
+	NoSuchNumber Cause = "unallocated" // 404: nobody has this number
+	UserBusy     Cause = "busy"        // 486: busy, and no mailbox to take a message
+)
+
+// Step is what to do next with a call.
+type Step struct {
+	Kind     Kind
+	Target   switchboard.User // whose phones ring, whose mailbox answers
+	Devices  []string         // Ring: the phones
+	Timeout  time.Duration    // Ring: how long they ring
+	Greeting Greeting         // Voicemail
+	Cause    Cause            // Reject
+	// Reason says why the step was chosen: switchboard.ReasonBusy, ReasonOffline, ReasonDND,
+	// ReasonNoAnswer... ("" for a plain ring).
+	Reason string
+	// Path is who the call reached, in order: the dialled user first, then each forward's
+	// target. The last one is Target.
+	Path []string
+	// Forwarded says how the call got to Target, hop by hop.
+	Forwarded []Forwarding
+}
+
+// Forwarding is one hop of a forwarded call.
+type Forwarding struct {
+	From, To string
+	Kind     ForwardKind
+}
+
+// ForwardKind names a forward.
+type ForwardKind string
+
+// The forwards.
+const (
+	Unconditional ForwardKind = "unconditional"
+	OnBusy        ForwardKind = "busy"
+	OnNoAnswer    ForwardKind = "no_answer"
+)
+
+// Result is how a ringing step ended without an answer.
+type Result int
+
+// The results.
+const (
+	ResultBusy        Result = iota // a phone refused busy (486), or every phone was busy
+	ResultNoAnswer                  // they rang out
+	ResultDeclined                  // a phone declined (603)
+	ResultUnreachable               // no phone could be reached (480, 5xx, a network error)
+)
+
+// Route returns the first step of a call.
+func Route(c Call, lookup Lookup) Step {
+	p, ok := lookup(c.Dialled)
+	if !ok {
+		return Step{Kind: Reject, Cause: NoSuchNumber, Reason: switchboard.ReasonUnknownExtension}
+	}
+	return reach(p, nil, nil, lookup)
+}
+
+// After returns the step that follows a ringing step that ended without an answer.
+func After(ring Step, result Result, lookup Lookup) Step {
+	p, ok := lookup(ring.Target.Extension)
+	if !ok {
+		// Deleted while it rang: what the user had is gone with them.
+		p = Party{User: ring.Target}
+	}
+	path, hops := ring.Path[:len(ring.Path)-1], ring.Forwarded
+	switch result {
+	case ResultBusy:
+		return busy(p, path, hops, switchboard.ReasonBusy, lookup)
+	case ResultDeclined:
+		return noAnswer(p, path, hops, switchboard.ReasonDeclined, lookup)
+	case ResultUnreachable:
+		return noAnswer(p, path, hops, switchboard.ReasonUnreachable, lookup)
+	}
+	return noAnswer(p, path, hops, switchboard.ReasonNoAnswer, lookup)
+}
+
+// reach is the call arriving at p, having been through path (hops says how).
+func reach(p Party, path []string, hops []Forwarding, lookup Lookup) Step {
+	u := p.User
+	if next, ok := forward(p, path, hops, Unconditional, u.Calls.Forwards.Unconditional, lookup); ok {
+		return next
+	}
+	switch {
+	case isLoop(p, path, hops, u.Calls.Forwards.Unconditional, lookup):
+		// The unconditional forward leads back into the call's path (or past the hop limit):
+		// the call stays with the last person it reached, in their mailbox.
+		return mailbox(p, path, hops, Unavailable, switchboard.ReasonForwardLoop)
+	case u.Calls.DND:
+		return busyEnd(p, path, hops, switchboard.ReasonDND)
+	case len(p.Devices) == 0:
+		return noAnswer(p, path, hops, switchboard.ReasonOffline, lookup)
+	case p.InCall && !u.Calls.CallWaiting:
+		return busy(p, path, hops, switchboard.ReasonBusy, lookup)
+	}
+	return Step{Kind: Ring, Target: u, Devices: slices.Clone(p.Devices),
+		Timeout: time.Duration(u.RingTimeout) * time.Second, Path: with(path, u.Extension), Forwarded: hops}
+}
+
+// busy is p being busy: their busy forward, else their busy greeting (or a busy refusal).
+func busy(p Party, path []string, hops []Forwarding, reason string, lookup Lookup) Step {
+	if next, ok := forward(p, path, hops, OnBusy, p.User.Calls.Forwards.Busy, lookup); ok {
+		return next
+	}
+	return busyEnd(p, path, hops, reason)
+}
+
+// busyEnd ends a busy call at p: the busy greeting, or a busy signal without a mailbox.
+func busyEnd(p Party, path []string, hops []Forwarding, reason string) Step {
+	if !p.User.Voicemail.Enabled {
+		return Step{Kind: Reject, Target: p.User, Cause: UserBusy, Reason: reason,
+			Path: with(path, p.User.Extension), Forwarded: hops}
+	}
+	return mailbox(p, path, hops, BusyGreeting, reason)
+}
+
+// noAnswer is p not answering: their no-answer forward, else their unavailable greeting.
+func noAnswer(p Party, path []string, hops []Forwarding, reason string, lookup Lookup) Step {
+	if next, ok := forward(p, path, hops, OnNoAnswer, p.User.Calls.Forwards.NoAnswer, lookup); ok {
+		return next
+	}
+	return mailbox(p, path, hops, Unavailable, reason)
+}
+
+func mailbox(p Party, path []string, hops []Forwarding, g Greeting, reason string) Step {
+	return Step{Kind: Voicemail, Target: p.User, Greeting: g, Reason: reason,
+		Path: with(path, p.User.Extension), Forwarded: hops}
+}
+
+// forward follows p's forward f when it can: it is active, leads to a user, not to anyone the
+// call already reached, and within the hop limit.
+func forward(p Party, path []string, hops []Forwarding, kind ForwardKind, f switchboard.Forward, lookup Lookup) (Step, bool) {
+	if !f.Active() || !canFollow(p, path, hops, f) {
+		return Step{}, false
+	}
+	next, ok := lookup(f.Destination)
+	if !ok {
+		// A forward to a number nobody has (its user was deleted): ignored.
+		return Step{}, false
+	}
+	return reach(next, with(path, p.User.Extension),
+		append(slices.Clone(hops), Forwarding{From: p.User.Extension, To: f.Destination, Kind: kind}), lookup), true
+}
+
+// canFollow reports whether the call may go from p to f's destination.
+func canFollow(p Party, path []string, hops []Forwarding, f switchboard.Forward) bool {
+	return f.Destination != p.User.Extension && !slices.Contains(path, f.Destination) && len(hops) < MaxHops
+}
+
+// isLoop reports whether p's forward f is active towards a user but cannot be followed.
+func isLoop(p Party, path []string, hops []Forwarding, f switchboard.Forward, lookup Lookup) bool {
+	if !f.Active() || canFollow(p, path, hops, f) {
+		return false
+	}
+	_, ok := lookup(f.Destination)
+	return ok && f.Destination != p.User.Extension
+}
+
+func with(path []string, ext string) []string {
+	return append(slices.Clone(path), ext)
+}
