@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -303,16 +304,17 @@ func (a *App) Hangup(ctx context.Context, id string) error {
 	return nil
 }
 
-// LegMark follows the call ID in the ID of every callee leg: "<call ID>-callee" for the first
-// leg of a call, "<call ID>-callee2" and so on for the next ones.
-const LegMark = "-callee"
+// LegMark follows the call ID in the ID of every callee leg, then the leg's number in two
+// digits: "<call ID>-leg01", "<call ID>-leg02"... Fixed width matters: Asterisk finds a channel
+// by an ID that is a prefix of another one's ("...-leg1" would find "...-leg12").
+const LegMark = "-leg"
 
-// legID is the ID of a call's n-th callee leg (from 1).
+// maxLegs is how many legs one call can make (MaxDevices phones at each of the hops).
+const maxLegs = 99
+
+// legID is the ID of a call's n-th callee leg (1 to maxLegs).
 func legID(callID string, n int) string {
-	if n <= 1 {
-		return callID + LegMark
-	}
-	return callID + LegMark + strconv.Itoa(n)
+	return fmt.Sprintf("%s%s%02d", callID, LegMark, n)
 }
 
 // callOfLeg returns the call ID a leg belongs to and the leg's number, or "" when channelID is
@@ -323,11 +325,11 @@ func callOfLeg(channelID string) (string, int) {
 		return "", 0
 	}
 	rest := channelID[i+len(LegMark):]
-	if rest == "" {
-		return channelID[:i], 1
+	if len(rest) != 2 {
+		return "", 0
 	}
 	n, err := strconv.Atoi(rest)
-	if err != nil || n < 2 || strconv.Itoa(n) != rest {
+	if err != nil || n < 1 {
 		return "", 0
 	}
 	return channelID[:i], n

@@ -650,7 +650,7 @@ func TestForwardOnNoAnswer(t *testing.T) {
 		second = r.CalleeChannel
 		return second != "" && second != first && h.ast.has(second)
 	})
-	if !strings.HasSuffix(second, "-callee2") {
+	if !strings.HasSuffix(second, "-leg02") {
 		t.Errorf("second leg %s, want the call's leg number 2", second)
 	}
 	h.ast.answer(t, second)

@@ -135,6 +135,9 @@ func (c *call) startRinging(ctx context.Context) step {
 	}
 	c.legs = nil
 	for _, d := range s.Devices {
+		if c.legSeq >= maxLegs {
+			break
+		}
 		c.legSeq++
 		l := &leg{id: legID(c.id, c.legSeq), device: d}
 		c.legs = append(c.legs, l)

@@ -148,6 +148,14 @@ func TestPlanReconcileRebuildsRecords(t *testing.T) {
 }
 
 func TestLegIDs(t *testing.T) {
+	// No leg's ID starts with another's: Asterisk matches IDs by prefix.
+	for i := 1; i <= maxLegs; i++ {
+		for j := 1; j <= maxLegs; j++ {
+			if i != j && strings.HasPrefix(legID("c", i), legID("c", j)) {
+				t.Fatalf("%s starts with %s", legID("c", i), legID("c", j))
+			}
+		}
+	}
 	for _, tt := range []struct {
 		id   string
 		call string
@@ -156,10 +164,11 @@ func TestLegIDs(t *testing.T) {
 		{legID("abc", 1), "abc", 1},
 		{legID("abc", 2), "abc", 2},
 		{legID("abc", 12), "abc", 12},
-		{"abc-callee0", "", 0},  // legs count from 1
-		{"abc-callee02", "", 0}, // not a number we write
-		{"abc-calleex", "", 0},
-		{"-callee", "", 0},
+		{"abc-leg00", "", 0}, // legs count from 1
+		{"abc-leg1", "", 0},  // two digits, always: no ID is a prefix of another
+		{"abc-leg123", "", 0},
+		{"abc-legxx", "", 0},
+		{"-leg01", "", 0},
 		{"1764666000.12", "", 0}, // a caller's channel
 	} {
 		if call, n := callOfLeg(tt.id); call != tt.call || n != tt.n {

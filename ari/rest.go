@@ -118,22 +118,23 @@ func (c *Client) Devices(ctx context.Context, ext string) ([]switchboard.Device,
 		return nil, err
 	}
 	var out []switchboard.Device
-	for _, uri := range strings.Split(aor["contact"], ",") {
+	for _, uri := range strings.Split(strings.Join(aor["contact"], ","), ",") {
 		if uri = strings.TrimSpace(uri); uri == "" {
 			continue
 		}
 		d := switchboard.Device{Contact: uri}
 		sum := md5.Sum([]byte(uri))
 		if contact, err := c.dynamicObject(ctx, "contact", ext+";@"+hex.EncodeToString(sum[:])); err == nil {
-			d.UserAgent = contact["user_agent"]
+			d.UserAgent = strings.Join(contact["user_agent"], " ")
 		}
 		out = append(out, d)
 	}
 	return out, nil
 }
 
-// dynamicObject reads one res_pjsip object's attributes (GET /asterisk/config/dynamic/...).
-func (c *Client) dynamicObject(ctx context.Context, kind, id string) (map[string]string, error) {
+// dynamicObject reads one res_pjsip object's attributes (GET /asterisk/config/dynamic/...); an
+// attribute may come several times (an AOR lists one "contact" per registered phone).
+func (c *Client) dynamicObject(ctx context.Context, kind, id string) (map[string][]string, error) {
 	var attrs []struct {
 		Attribute string `json:"attribute"`
 		Value     string `json:"value"`
@@ -141,9 +142,9 @@ func (c *Client) dynamicObject(ctx context.Context, kind, id string) (map[string
 	if err := c.request(ctx, "read "+kind+" "+id, "GET", "/asterisk/config/dynamic/res_pjsip/"+kind+"/"+pathID(id), nil, nil, &attrs); err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, len(attrs))
+	m := make(map[string][]string, len(attrs))
 	for _, a := range attrs {
-		m[a.Attribute] = a.Value
+		m[a.Attribute] = append(m[a.Attribute], a.Value)
 	}
 	return m, nil
 }

@@ -30,6 +30,17 @@ func (d *Directory) Update(users []switchboard.User) {
 	d.mu.Unlock()
 }
 
+// Changed takes a changed user at once (their call settings route the next call), if the
+// directory knows them: a new user waits for the configuration pass that gives Asterisk their
+// endpoint.
+func (d *Directory) Changed(u switchboard.User) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[u.Extension]; ok {
+		d.users[u.Extension] = u
+	}
+}
+
 // User returns the user with extension ext; ENOTFOUND when there is none.
 func (d *Directory) User(ctx context.Context, ext string) (switchboard.User, error) {
 	d.mu.RLock()

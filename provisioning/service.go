@@ -20,6 +20,9 @@ type Service struct {
 	Store    switchboard.UserStore
 	Config   ConfigTrigger
 	Presence switchboard.PresenceSource
+	// Directory, when set, takes changed users at once, so that call control routes the next
+	// call by the new settings without waiting for the configuration pass.
+	Directory *Directory
 }
 
 // CreateUser validates and stores a new user. The returned password is the generated one, or
@@ -129,6 +132,9 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 	})
 	if err != nil {
 		return switchboard.User{}, fmt.Errorf("update user %s: %w", ext, err)
+	}
+	if s.Directory != nil {
+		s.Directory.Changed(u)
 	}
 	s.Config.Trigger()
 	return u, nil

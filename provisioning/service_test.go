@@ -138,3 +138,29 @@ func TestPresenceFromStates(t *testing.T) {
 		}
 	}
 }
+
+// A changed user's call settings reach the directory at once; a new user waits for the pass.
+func TestUpdateReachesTheDirectory(t *testing.T) {
+	ctx := context.Background()
+	store := inmem.NewUserStore()
+	dir := &provisioning.Directory{Store: store}
+	s := &provisioning.Service{Store: store, Config: &countingTrigger{}, Directory: dir}
+	if _, _, err := s.CreateUser(ctx, provisioning.NewUser{Extension: "1001", Name: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	all, _ := store.AllUsers(ctx)
+	dir.Update(all) // the configuration pass
+	on := true
+	if _, err := s.SetCallSettings(ctx, "1001", provisioning.CallSettingsPatch{DND: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if u, err := dir.User(ctx, "1001"); err != nil || !u.Calls.DND {
+		t.Errorf("directory has %+v (%v), want DND on at once", u.Calls, err)
+	}
+	if _, _, err := s.CreateUser(ctx, provisioning.NewUser{Extension: "1002", Name: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dir.User(ctx, "1002"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Errorf("a new user is in the directory before the pass: %v", err)
+	}
+}

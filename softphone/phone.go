@@ -385,11 +385,18 @@ func (r *registration) keep(ctx context.Context) error {
 	return err
 }
 
-// unregister removes the registration, giving the registrar a few seconds to confirm.
+// unregister removes this phone's registration, giving the registrar a few seconds to
+// confirm. Only this phone's contact goes (Expires: 0 with its own Contact): diago's
+// Unregister sends "Contact: *", which would remove every phone of the account, and a person
+// with a desk phone and a softphone must keep the desk phone when the softphone closes.
 func (r *registration) unregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := r.tx.Unregister(ctx); err != nil {
+	req := r.tx.Origin
+	req.RemoveHeader("Expires")
+	expires := sip.ExpiresHeader(0)
+	req.AppendHeader(&expires)
+	if err := r.tx.Qualify(ctx); err != nil {
 		r.p.emit(Event{Kind: EventWarning, Peer: r.p.opts.Username, Detail: "unregister: " + err.Error()})
 		return
 	}

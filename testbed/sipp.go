@@ -134,7 +134,7 @@ type CalleeOptions struct {
 	Server      string // Asterisk host:port
 	Ext         string // the account registered with this SIPp's address as contact
 	Password    string
-	Mode        string        // answer (default), hangup, busy, decline, ring
+	Mode        string        // answer (default), hangup, busy, decline, ring, ring-elsewhere
 	AnswerAfter time.Duration // ringing time before the 200 (answer, hangup)
 	HangupAfter time.Duration // hangup: call length before the callee's BYE
 	EchoRTP     bool          // send received RTP back (-rtp_echo): the caller hears itself
@@ -156,7 +156,7 @@ func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
 	tb.Helper()
 	bin, err := exec.LookPath("sipp")
 	Need(tb, err == nil, "sipp not installed (Debian package sip-tester)")
-	tmpl := map[string]string{"mode_jump": "", "ring_jump": "", "hangup_jump": "", "reject_code": "486 Busy Here",
+	tmpl := map[string]string{"mode_jump": "", "ring_jump": "", "hangup_jump": "", "reject_code": "486 Busy Here", "cancel_check": "", "cancel_reference": "",
 		"answer_ms": strconv.Itoa(int(o.AnswerAfter.Milliseconds())), "hold_ms": strconv.Itoa(int(o.HangupAfter.Milliseconds()))}
 	switch o.Mode {
 	case "", "answer":
@@ -168,6 +168,10 @@ func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
 		tmpl["mode_jump"], tmpl["reject_code"] = `<nop next="reject" />`, "603 Decline"
 	case "ring":
 		tmpl["ring_jump"] = `<nop next="cancelled" />`
+	case "ring-elsewhere":
+		tmpl["ring_jump"] = `<nop next="cancelled" />`
+		tmpl["cancel_check"] = `<action><ereg regexp="Reason: SIP;cause=200;text=.Call completed elsewhere." search_in="msg" check_it="true" assign_to="reason" /></action>`
+		tmpl["cancel_reference"] = `<Reference variables="reason" />`
 	default:
 		tb.Fatalf("testbed: unknown callee mode %q", o.Mode)
 	}
@@ -184,7 +188,8 @@ func StartSIPpCallee(tb testing.TB, o CalleeOptions) *SIPpCallee {
 	}
 	args := []string{"-sf", "phone.xml", "-oocsf", "callee.xml", "-aa", "-s", o.Ext, "-au", o.Ext, "-ap", o.Password,
 		"-m", "1", "-i", "127.0.0.1", "-mi", "127.0.0.1",
-		"-p", strconv.Itoa(c.Port), "-t", "u1", "-nostdin", "-trace_err", "-error_file", "errors.log"}
+		"-p", strconv.Itoa(c.Port), "-t", "u1", "-nostdin", "-trace_err", "-error_file", "errors.log",
+		"-trace_msg", "-message_file", "messages.log"}
 	if o.EchoRTP {
 		args = append(args, "-rtp_echo")
 	}
@@ -213,6 +218,12 @@ func (c *SIPpCallee) Stop() {
 	}
 	c.cmd.Process.Kill()
 	<-c.exited
+}
+
+// Messages returns every SIP message the callee sent and received so far.
+func (c *SIPpCallee) Messages() string {
+	b, _ := os.ReadFile(filepath.Join(c.dir, "messages.log"))
+	return string(b)
 }
 
 // Errors returns SIPp's log of unexpected messages.

@@ -68,7 +68,7 @@ func serve(ctx context.Context) error {
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
 	app := &ari.App{Asterisk: ariClient, Users: directory, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
-	userService := &provisioning.Service{Store: users, Config: applier, Presence: ariClient}
+	userService := &provisioning.Service{Store: users, Config: applier, Presence: ariClient, Directory: directory}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
 		Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
