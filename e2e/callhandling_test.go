@@ -304,7 +304,9 @@ func TestFeatureCodes(t *testing.T) {
 		code  string
 		check func(u api.User) bool
 	}{
-		{"*725003", func(u api.User) bool { return u.Forwards.Unconditional == api.Forward{Enabled: true, Destination: "5003"} }},
+		{"*725003", func(u api.User) bool {
+			return u.Forwards.Unconditional == api.Forward{Enabled: true, Destination: "5003"}
+		}},
 		{"*73", func(u api.User) bool { return !u.Forwards.Unconditional.Enabled }},
 		{"*905002", func(u api.User) bool { return u.Forwards.Busy == api.Forward{Enabled: true, Destination: "5002"} }},
 		{"*91", func(u api.User) bool { return !u.Forwards.Busy.Enabled }},
