@@ -32,6 +32,7 @@ const (
 	ReasonHungUpByAdmin    = "hung_up_by_admin"
 	ReasonDND              = "dnd"          // the callee is not to be disturbed
 	ReasonForwardLoop      = "forward_loop" // a forward led back into the call's path, or too far
+	ReasonTransferred      = "transferred"  // a party transferred the call: it goes on as another one
 	// ReasonEndedUnseen marks a call that ended while the control plane was away and left no
 	// trace of when: its end time is when the control plane found it gone.
 	ReasonEndedUnseen = "ended_unseen"
@@ -50,9 +51,11 @@ type CallRecord struct {
 	// ForwardedTo are the users the call was forwarded to, in order, after the dialled one:
 	// the last one is who it rang or whose mailbox took it.
 	ForwardedTo []string
-	StartedAt   time.Time
-	AnsweredAt  time.Time // zero when never answered
-	EndedAt     time.Time // zero while the call is in progress
+	// TransferredFrom is the call a transfer made this one from (its ID); "" otherwise.
+	TransferredFrom string
+	StartedAt       time.Time
+	AnsweredAt      time.Time // zero when never answered
+	EndedAt         time.Time // zero while the call is in progress
 }
 
 // Active reports whether the call is still in progress.
@@ -67,10 +70,11 @@ type CallChange struct {
 	ID string
 
 	// Creation: these describe the call and are stored only when the record does not exist yet.
-	Caller        string
-	Callee        string
-	CallerChannel string
-	StartedAt     time.Time
+	Caller          string
+	Callee          string
+	CallerChannel   string
+	TransferredFrom string
+	StartedAt       time.Time
 
 	CalleeChannel string
 	Bridge        string
@@ -84,7 +88,8 @@ type CallChange struct {
 // Apply returns r with the change applied by the rules of CallChange: what a store does.
 func (ch CallChange) Apply(r CallRecord) CallRecord {
 	if r.ID == "" {
-		r = CallRecord{ID: ch.ID, Caller: ch.Caller, Callee: ch.Callee, CallerChannel: ch.CallerChannel, StartedAt: ch.StartedAt}
+		r = CallRecord{ID: ch.ID, Caller: ch.Caller, Callee: ch.Callee, CallerChannel: ch.CallerChannel,
+			TransferredFrom: ch.TransferredFrom, StartedAt: ch.StartedAt}
 	}
 	if ch.CalleeChannel != "" {
 		r.CalleeChannel = ch.CalleeChannel

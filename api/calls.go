@@ -29,10 +29,12 @@ type Call struct {
 	Reason  string `json:"reason,omitempty"`
 	// ForwardedTo are the users the call was forwarded to, in order: the last one rang or
 	// took it in their mailbox.
-	ForwardedTo []string   `json:"forwarded_to,omitempty"`
-	StartedAt   time.Time  `json:"started_at"`
-	AnsweredAt  *time.Time `json:"answered_at,omitempty"`
-	EndedAt     *time.Time `json:"ended_at,omitempty"`
+	ForwardedTo []string `json:"forwarded_to,omitempty"`
+	// TransferredFrom is the call a transfer made this one from.
+	TransferredFrom string     `json:"transferred_from,omitempty"`
+	StartedAt       time.Time  `json:"started_at"`
+	AnsweredAt      *time.Time `json:"answered_at,omitempty"`
+	EndedAt         *time.Time `json:"ended_at,omitempty"`
 }
 
 // CallList is a page of calls, newest first.
@@ -51,7 +53,7 @@ func optTime(t time.Time) *time.Time {
 
 func toCall(r switchboard.CallRecord) Call {
 	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
-		Reason: r.Reason, ForwardedTo: r.ForwardedTo, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt),
+		Reason: r.Reason, ForwardedTo: r.ForwardedTo, TransferredFrom: r.TransferredFrom, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt),
 		EndedAt: optTime(r.EndedAt)}
 }
 

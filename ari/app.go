@@ -181,8 +181,8 @@ func eventChannel(e v5.Event) string {
 		return e.Channel.ID
 	case *v5.Dial:
 		return e.Peer.ID
-	case *v5.ChannelLeftBridge:
-		return e.Channel.ID
+	case *ChannelTransfer:
+		return e.ReferredBy.Source.ID
 	}
 	return ""
 }

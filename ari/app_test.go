@@ -665,3 +665,97 @@ func TestForwardOnNoAnswer(t *testing.T) {
 		t.Errorf("%d bridges made, want 1 (the forward reuses the call's bridge)", n)
 	}
 }
+
+// transferEvent is what Asterisk sends when a phone REFERs (PJSIP_TRANSFER_HANDLING(ari-only)).
+func transferEvent(source, to string, consult, target *v5.ChannelData) *ari.ChannelTransfer {
+	e := &ari.ChannelTransfer{}
+	e.Type = "ChannelTransfer"
+	e.ReferredBy.Source = v5.ChannelData{ID: source}
+	e.ReferTo.Requested.Destination = to
+	e.ReferTo.Destination, e.ReferTo.Connected = consult, target
+	return e
+}
+
+// recordFrom waits for the record of the call a transfer made from the call from.
+func (h *harness) recordFrom(from string, what string, cond func(switchboard.CallRecord) bool) switchboard.CallRecord {
+	h.t.Helper()
+	var found switchboard.CallRecord
+	eventually(h.t, what, func() bool {
+		<-h.writer.Idle()
+		for _, r := range h.store.All() {
+			if r.TransferredFrom == from && cond(r) {
+				found = r
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// Blind transfer by the callee: the caller goes on as a new call to the target, in a bridge of
+// its own; the transferring phone is told it is done and hung up; its hang-up ends nothing.
+func TestBlindTransfer(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.bridgedCall()
+	x := h.recordOf(alice).ID
+	h.ast.emit(transferEvent(bob, "1003", nil, nil))
+	h.waitRecord(alice, "the first call ended as transferred", func(r switchboard.CallRecord) bool {
+		return r.ID == x && !r.Active() && r.Reason == switchboard.ReasonTransferred
+	})
+	y := h.recordFrom(x, "the transferred call", func(r switchboard.CallRecord) bool { return r.CalleeChannel != "" })
+	if y.Caller != "1001" || y.Callee != "1003" || y.CallerChannel != alice {
+		t.Errorf("transferred call %+v: want 1001 calling 1003 on Alice's channel", y)
+	}
+	eventually(t, "Bob hung up", func() bool { return !h.ast.has(bob) })
+	if !h.ast.has(alice) {
+		t.Fatal("the transferee was hung up")
+	}
+	ops := h.ast.opsSince(0)
+	for _, want := range []string{"progress " + bob + " channel_progress", "set " + bob + " CHANNEL(hangup_handler_wipe)",
+		"progress " + bob + " channel_answered", "ring " + alice} {
+		if index(ops, want) < 0 {
+			t.Errorf("operations %q: no %q", ops, want)
+		}
+	}
+	h.ast.answer(t, y.CalleeChannel)
+	h.recordFrom(x, "the transferred call answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	h.ast.end(alice, 16)
+	h.recordFrom(x, "the transferred call ended", func(r switchboard.CallRecord) bool { return !r.Active() && r.Outcome == switchboard.Answered })
+	eventually(t, "nothing left", func() bool { return !h.ast.has(y.CalleeChannel) && h.ast.bridgeCount() == 0 && len(h.app.ActiveCalls()) == 0 })
+}
+
+// Attended transfer: Bob talks to Alice (call X) and to Carol (call Z, his consultation) and
+// joins them: Alice and Carol talk in a new call; both of Bob's channels go.
+func TestAttendedTransfer(t *testing.T) {
+	h := newHarness(t)
+	alice, bob := h.bridgedCall()
+	x := h.recordOf(alice).ID
+	bob2 := h.ast.dial("1002", "1003")
+	carol := h.leg(bob2)
+	h.ast.answer(t, carol)
+	h.waitRecord(bob2, "consultation answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	z := h.recordOf(bob2).ID
+	h.ast.emit(transferEvent(bob, "1003", &v5.ChannelData{ID: bob2}, &v5.ChannelData{ID: carol, Name: "PJSIP/1003-x", State: "Up"}))
+	w := h.recordFrom(x, "the joined call", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
+	if w.CallerChannel != alice || w.CalleeChannel != carol || w.Callee != "1003" {
+		t.Errorf("joined call %+v: want Alice's channel with Carol's", w)
+	}
+	for _, id := range []string{x, z} {
+		if r, _ := h.store.Call(context.Background(), id); r.Active() || r.Reason != switchboard.ReasonTransferred {
+			eventually(t, "call "+id+" ended as transferred", func() bool {
+				r, _ := h.store.Call(context.Background(), id)
+				return !r.Active() && r.Reason == switchboard.ReasonTransferred
+			})
+		}
+	}
+	eventually(t, "Bob's two channels hung up", func() bool { return !h.ast.has(bob) && !h.ast.has(bob2) })
+	if !h.ast.has(alice) || !h.ast.has(carol) {
+		t.Fatal("a party of the joined call was hung up")
+	}
+	// Carol hangs up: Alice's channel goes with hers, and the joined call ends.
+	h.ast.end(carol, 16)
+	eventually(t, "Alice hung up with Carol", func() bool { return !h.ast.has(alice) })
+	h.recordFrom(x, "the joined call ended", func(r switchboard.CallRecord) bool { return !r.Active() })
+	eventually(t, "nothing left", func() bool { return h.ast.bridgeCount() == 0 && len(h.app.ActiveCalls()) == 0 })
+}

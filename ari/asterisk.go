@@ -37,6 +37,9 @@ type Asterisk interface {
 	CreateBridge(ctx context.Context, bridgeID string) error
 	AddToBridge(ctx context.Context, bridgeID string, channelIDs ...string) error
 	DestroyBridge(ctx context.Context, bridgeID string) error
+	// TransferProgress tells the phone that asked for a transfer how it goes (a NOTIFY):
+	// channel_progress, channel_answered, channel_unavailable or channel_declined.
+	TransferProgress(ctx context.Context, channelID, state string) error
 	// Subscribe keeps the app's events of a channel coming after it leaves Stasis.
 	Subscribe(ctx context.Context, channelID string) error
 	// Snapshot lists every channel and every Switchboard bridge.
@@ -253,6 +256,13 @@ func (c *Client) AddToBridge(ctx context.Context, bridgeID string, channelIDs ..
 // DestroyBridge destroys a bridge.
 func (c *Client) DestroyBridge(ctx context.Context, bridgeID string) error {
 	return do0(ctx, "destroy bridge "+bridgeID, func() error { return c.rest.Bridge().Delete(bridgeKey(bridgeID)) })
+}
+
+// TransferProgress reports a transfer's progress to the transferring phone (POST
+// /channels/{id}/transfer_progress).
+func (c *Client) TransferProgress(ctx context.Context, channelID, state string) error {
+	return c.request(ctx, "transfer progress of "+channelID, "POST", "/channels/"+pathID(channelID)+"/transfer_progress",
+		url.Values{"states": {state}}, nil, nil)
 }
 
 // Subscribe subscribes the app to a channel's events (POST /applications/{app}/subscription):

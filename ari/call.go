@@ -171,8 +171,9 @@ func (c *call) suspend(err error) step {
 	return nil
 }
 
-// left returns the channel an event says is leaving (hung up, out of Stasis, out of its
-// bridge), or "".
+// left returns the channel an event says is leaving (hung up, or out of Stasis), or "". A
+// channel leaving a bridge has not left the call: moving a channel between bridges (joining
+// an answered leg, reconciliation making a bridge whole) takes it out of one first.
 func left(e v5.Event) string {
 	switch e := e.(type) {
 	case *v5.ChannelHangupRequest:
@@ -180,8 +181,6 @@ func left(e v5.Event) string {
 	case *v5.StasisEnd:
 		return e.Channel.ID
 	case *v5.ChannelDestroyed:
-		return e.Channel.ID
-	case *v5.ChannelLeftBridge:
 		return e.Channel.ID
 	}
 	return ""

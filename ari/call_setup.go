@@ -24,6 +24,7 @@ const (
 	hangupPeerIfAnswered  = "answered"
 	stasisArgsCallee      = "callee,"
 	dialContactsFunction  = "PJSIP_DIAL_CONTACTS"
+	transferHandling      = "PJSIP_TRANSFER_HANDLING()"
 )
 
 // lookup decides where the call goes first (routing), asking Asterisk for the phones of each
@@ -156,7 +157,11 @@ func (c *call) startRinging(ctx context.Context) step {
 		wg.Go(func() {
 			ch, err := ast.CreateChannel(c.op(), ChannelRequest{ID: l.id, Endpoint: l.device,
 				AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh,
-				Variables: map[string]string{hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")"}})
+				Variables: map[string]string{
+					hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")",
+					// A REFER from this phone is call control's to carry out (see transferred).
+					transferHandling: "ari-only",
+				}})
 			l.name, errs[i] = ch.Name, err
 		})
 	}
@@ -235,8 +240,9 @@ func (c *call) startRinging(ctx context.Context) step {
 			first.bridged = len(c.legs) == 1
 		}
 	}
-	if len(c.legs) > 1 {
-		// The legs ring outside the bridge: ringback comes from call control.
+	if len(c.legs) > 1 || c.callerUp {
+		// The legs ring outside the bridge, or the caller is answered already (a transferred
+		// party): ringback comes from call control (an answered channel plays it in band).
 		go ast.Ring(c.op(), c.callerCh)
 	}
 	errs = make([]error, len(c.legs))

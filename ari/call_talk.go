@@ -52,6 +52,12 @@ func (c *call) talk(answeredAt time.Time) step {
 				}
 				continue
 			}
+			if tr, ok := e.(*ChannelTransfer); ok {
+				if c.transferred(tr) {
+					return nil
+				}
+				continue
+			}
 			if sc, ok := e.(*v5.ChannelStateChange); ok && sc.Channel.ID == c.callerCh && sc.Channel.State == "Up" {
 				if !c.callerUp && !answeredAt.IsZero() {
 					c.app.Metrics.bridge.Observe(time.Since(answeredAt).Seconds())

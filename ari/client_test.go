@@ -141,7 +141,7 @@ func TestUnknownEventsAreDroppedNotDelivered(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go c.Run(ctx)
-	f.events <- `{"type":"ChannelTransfer","application":"switchboard"}`
+	f.events <- `{"type":"ApplicationRegistered","application":"switchboard"}`
 	f.events <- `{"type":"SomethingAsterisk30Invents","application":"switchboard"}`
 	f.events <- `not json at all`
 	f.events <- `{"type":"StasisStart","application":"switchboard","args":["call","1002"],"channel":{"id":"c1","name":"PJSIP/1001-00000001"}}`

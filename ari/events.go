@@ -168,6 +168,12 @@ func (c *Client) readEvents(ctx context.Context, ws *websocket.Conn, queue *even
 // it does not know (Asterisk 22 has several it predates); those are counted and dropped here so
 // that nothing downstream ever sees a nil event.
 func (c *Client) decode(data []byte) (v5.Event, bool) {
+	if bytes.Contains(data, []byte(`"ChannelTransfer"`)) {
+		var t ChannelTransfer
+		if err := json.Unmarshal(data, &t); err == nil && t.Type == "ChannelTransfer" {
+			return &t, true
+		}
+	}
 	e, err := v5.DecodeEvent(data)
 	if err != nil || e == nil {
 		var typ struct {
@@ -225,7 +231,7 @@ func (q *eventQueue) pop(ctx context.Context) (queued, bool) {
 // ChannelVarset, ChannelDialplan, caller ID and bridge event of every call.
 var eventTypes = []string{
 	"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDestroyed", "ChannelHangupRequest",
-	"Dial", "ChannelLeftBridge", "ApplicationReplaced",
+	"Dial", "ChannelTransfer", "ApplicationReplaced",
 }
 
 // FilterEvents restricts the application's events to those call control reads.
@@ -250,4 +256,30 @@ func (c *Client) FilterEvents(ctx context.Context) error {
 		return translate("set event filter", &statusError{code: resp.StatusCode, err: fmt.Errorf("HTTP %d", resp.StatusCode)})
 	}
 	return nil
+}
+
+// ChannelTransfer is ARI's event for a REFER on a channel whose transfers the application
+// handles (PJSIP_TRANSFER_HANDLING(ari-only), set on every channel of a call); ari/v5 predates
+// it. A blind transfer names the number to send the other party to; an attended one (REFER
+// with Replaces) names the channel of the consultation call and its peer.
+type ChannelTransfer struct {
+	v5.EventData
+	State   string `json:"state"`
+	ReferTo struct {
+		Requested struct {
+			Destination string `json:"destination"`
+			ProtocolID  string `json:"protocol_id"`
+		} `json:"requested_destination"`
+		Destination *v5.ChannelData `json:"destination_channel"`
+		Connected   *v5.ChannelData `json:"connected_channel"`
+	} `json:"refer_to"`
+	ReferredBy struct {
+		Source    v5.ChannelData  `json:"source_channel"`
+		Connected *v5.ChannelData `json:"connected_channel"`
+	} `json:"referred_by"`
+}
+
+// Keys is part of v5.Event.
+func (e *ChannelTransfer) Keys() v5.Keys {
+	return v5.Keys{e.Key(v5.ChannelKey, e.ReferredBy.Source.ID)}
 }

@@ -69,7 +69,14 @@ func planReconcile(app string, snap Snapshot, recs []switchboard.CallRecord) rec
 		ad := adoption{rec: rec}
 		caller, hasCaller := chans[rec.CallerChannel]
 		br, hasBridge := bridges[bridgeID(rec.ID)]
-		legs := legsOf[rec.ID]
+		legs := slices.Clone(legsOf[rec.ID])
+		// The call's bridge also holds the parties a transfer joined to it (channels named
+		// after another call).
+		for _, id := range br.Channels {
+			if ch, ok := chans[id]; ok && id != rec.CallerChannel && !slices.ContainsFunc(legs, func(l Channel) bool { return l.ID == id }) {
+				legs = append(legs, ch)
+			}
+		}
 		claimed[rec.CallerChannel], claimed[bridgeID(rec.ID)] = true, true
 		var up, ringing []Channel
 		for _, l := range legs {
@@ -139,15 +146,20 @@ func planReconcile(app string, snap Snapshot, recs []switchboard.CallRecord) rec
 			continue
 		}
 		id := strings.TrimPrefix(b.ID, BridgePrefix)
+		// The caller is the channel that is not one of the call's own legs: the one that dialled
+		// in ("call" arguments) if there are two (a transfer joined parties of other calls).
 		var caller Channel
 		for _, ch := range b.Channels {
-			if c, ok := chans[ch]; ok {
-				if leg, _ := callOfLeg(ch); leg != id {
-					caller = c
-				}
+			c, ok := chans[ch]
+			if leg, _ := callOfLeg(ch); !ok || leg == id {
+				continue
+			}
+			if _, dialled := dialledBy(app, c); caller.ID == "" || dialled {
+				caller = c
 			}
 		}
-		if dialled, ok := dialledBy(app, caller); ok {
+		if caller.ID != "" && (stasisArgs(app, caller) != nil || caller.InStasis()) {
+			dialled, _ := dialledBy(app, caller)
 			plan(switchboard.CallRecord{ID: id, CallerChannel: caller.ID, Caller: endpointOf(caller.Name),
 				Callee: dialled, StartedAt: caller.Created})
 			continue

@@ -237,6 +237,10 @@ func (f *simAsterisk) Hangup(_ context.Context, id, reason string) error {
 
 func (f *simAsterisk) Ring(_ context.Context, id string) error { return f.record("ring " + id) }
 
+func (f *simAsterisk) TransferProgress(_ context.Context, id, state string) error {
+	return f.record("progress " + id + " " + state)
+}
+
 func (f *simAsterisk) ChannelVariable(_ context.Context, id, name string) (string, error) {
 	if err := f.record("get " + id + " " + name); err != nil {
 		return "", err
@@ -260,6 +264,9 @@ func (f *simAsterisk) SetVariable(_ context.Context, id, name, value string) err
 	defer f.mu.Unlock()
 	if c := f.channels[id]; c != nil && name == "CHANNEL(hangup_handler_push)" {
 		c.peerOnEnd, c.onlyIfUp = handlerArgs(value)
+	}
+	if c := f.channels[id]; c != nil && name == "CHANNEL(hangup_handler_wipe)" {
+		c.peerOnEnd, c.onlyIfUp = "", false
 	}
 	return nil
 }
@@ -451,11 +458,13 @@ func (f *simAsterisk) end(id string, cause int) bool {
 	}
 	delete(f.channels, id)
 	f.leaveBridge(id)
-	peer := ""
+	var peers []string
 	if c.peerOnEnd != "" && (!c.onlyIfUp || c.State == "Up") {
-		for _, other := range f.channels {
-			if other.Name == c.peerOnEnd {
-				peer = other.ID
+		for _, name := range strings.Split(c.peerOnEnd, "&") {
+			for _, other := range f.channels {
+				if other.Name == name {
+					peers = append(peers, other.ID)
+				}
 			}
 		}
 	}
@@ -466,7 +475,7 @@ func (f *simAsterisk) end(id string, cause int) bool {
 		f.emit(&v5.StasisEnd{Channel: chanData(c)})
 	}
 	f.emit(&v5.ChannelDestroyed{Channel: chanData(c), Cause: cause})
-	if peer != "" {
+	for _, peer := range peers {
 		f.end(peer, 16)
 	}
 	return true

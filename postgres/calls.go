@@ -18,14 +18,14 @@ type CallStore struct {
 var _ switchboard.CallStore = (*CallStore)(nil)
 
 const callColumns = `id, caller, callee, outcome, reason, caller_channel, callee_channel, bridge,
-	started_at, answered_at, ended_at, forwarded_to`
+	started_at, answered_at, ended_at, forwarded_to, transferred_from`
 
 func scanCall(row pgx.Row) (switchboard.CallRecord, error) {
 	var r switchboard.CallRecord
 	var outcome string
 	var answered, ended *time.Time
 	err := row.Scan(&r.ID, &r.Caller, &r.Callee, &outcome, &r.Reason, &r.CallerChannel,
-		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended, &r.ForwardedTo)
+		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended, &r.ForwardedTo, &r.TransferredFrom)
 	if len(r.ForwardedTo) == 0 {
 		r.ForwardedTo = nil
 	}
@@ -76,9 +76,9 @@ func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChan
 		}
 		return nil
 	}
-	args = append(args, ch.Caller, ch.Callee, ch.CallerChannel, ch.StartedAt)
+	args = append(args, ch.Caller, ch.Callee, ch.CallerChannel, ch.StartedAt, ch.TransferredFrom)
 	_, err := s.DB.pool.Exec(ctx, `INSERT INTO calls (`+callColumns+`)
-		VALUES ($1, $9, $10, $2, $3, $11, $4, $5, $12, $6, $7, $8)
+		VALUES ($1, $9, $10, $2, $3, $11, $4, $5, $12, $6, $7, $8, $13)
 		ON CONFLICT (id) DO UPDATE SET `+set, args...)
 	return translate("save call "+ch.ID, err)
 }

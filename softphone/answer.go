@@ -187,6 +187,6 @@ func (p *Phone) answerCall(ctx context.Context, d *diago.DialogServerSession, op
 	}
 	rep.Outcome, rep.SIPStatus, rep.SIPReason = OutcomeAnswered, sip.StatusOK, "OK"
 	p.emit(Event{Kind: EventAnswered, CallID: rep.CallID, Peer: rep.Peer})
-	rep.setExitCode(p.talk(ctx, d.Context(), med, opts.MediaOptions, record, rep, d.Hangup))
+	rep.setExitCode(p.talk(ctx, d.Context(), med, opts.MediaOptions, record, rep, d.Hangup, serverReferrer(d)))
 	return rep
 }

@@ -34,9 +34,24 @@ var errRingTimeout = errors.New("ring timeout")
 // password…) and a plain error when something failed locally. Canceling ctx before the answer
 // cancels the call; after the answer it hangs up normally.
 func (p *Phone) Call(ctx context.Context, ext string, opts CallOptions) (*Report, error) {
+	d, med, rep, err := p.dial(ctx, ext, opts)
+	if err != nil {
+		return rep, err
+	}
+	defer d.Close()
+	err = p.talk(ctx, d.Context(), med, opts.MediaOptions, opts.Record, rep, d.Hangup, clientReferrer(d))
+	rep.setExitCode(err)
+	return rep, err
+}
+
+// dial places a call and returns once it is answered: the dialog (which the caller closes),
+// its media, and the report so far. When it is not answered, the report says why and the
+// dialog is closed already.
+func (p *Phone) dial(ctx context.Context, ext string, opts CallOptions) (*diago.DialogClientSession, *diago.DialogMedia, *Report, error) {
 	op := "call " + ext
 	rep := &Report{Direction: "outgoing", Peer: ext, Transport: p.transport}
-	fail := func(err error) (*Report, error) {
+	var d *diago.DialogClientSession
+	fail := func(err error) (*diago.DialogClientSession, *diago.DialogMedia, *Report, error) {
 		var e *Error
 		if !errors.As(err, &e) {
 			e = &Error{Op: op, Outcome: OutcomeFailed, Err: err}
@@ -44,7 +59,10 @@ func (p *Phone) Call(ctx context.Context, ext string, opts CallOptions) (*Report
 		}
 		rep.Outcome, rep.SIPStatus, rep.SIPReason, rep.Error = e.Outcome, e.Status, e.Reason, err.Error()
 		rep.ExitCode = rep.exitCode()
-		return rep, err
+		if d != nil {
+			d.Close()
+		}
+		return nil, nil, rep, err
 	}
 	if ext == "" || strings.ContainsAny(ext, "@:;<> \t\r\n") {
 		return fail(fmt.Errorf("bad extension %q", ext))
@@ -62,9 +80,9 @@ func (p *Phone) Call(ctx context.Context, ext string, opts CallOptions) (*Report
 
 	d, err := p.dg.NewDialog(p.uri(ext), diago.NewDialogOptions{Transport: p.transport})
 	if err != nil {
+		d = nil
 		return fail(err)
 	}
-	defer d.Close()
 
 	// The INVITE's context is canceled with a cause: the ring timeout, or, when the server has
 	// not answered at all, sipgo's "force" cause that skips waiting for a provisional response
@@ -138,15 +156,12 @@ func (p *Phone) Call(ctx context.Context, ext string, opts CallOptions) (*Report
 	}
 	rep.Outcome, rep.SIPStatus, rep.SIPReason = OutcomeAnswered, d.InviteResponse.StatusCode, d.InviteResponse.Reason
 	p.emit(Event{Kind: EventAnswered, CallID: rep.CallID, Peer: ext, Status: rep.SIPStatus, Detail: fmt.Sprintf("after %v", time.Duration(rep.Setup).Round(time.Microsecond))})
-
-	err = p.talk(ctx, d.Context(), med, opts.MediaOptions, opts.Record, rep, d.Hangup)
-	rep.setExitCode(err)
-	return rep, err
+	return d, med, rep, nil
 }
 
 // talk runs the media of an answered call until it ends, hangs up when the other side did not,
-// and completes rep.
-func (p *Phone) talk(ctx context.Context, dialog context.Context, med *diago.DialogMedia, opts MediaOptions, record string, rep *Report, hangup func(context.Context) error) error {
+// and completes rep. refer, when not nil, sends the call's REFERs (opts.Transfer).
+func (p *Phone) talk(ctx context.Context, dialog context.Context, med *diago.DialogMedia, opts MediaOptions, record string, rep *Report, hangup func(context.Context) error, refer referrer) error {
 	answered := time.Now()
 	s := &session{p: p, opts: opts, med: med, rep: rep, record: record}
 	if err := s.start(); err != nil {
@@ -154,7 +169,19 @@ func (p *Phone) talk(ctx context.Context, dialog context.Context, med *diago.Dia
 		hangupNow(hangup)
 		return err
 	}
-	remoteEnded := s.wait(ctx, dialog.Done())
+	// A transfer ends the call when it is done: the talk's context is cut then.
+	talkCtx, stopTalk := context.WithCancel(ctx)
+	defer stopTalk()
+	var transferring sync.WaitGroup
+	if opts.Transfer != nil && refer != nil {
+		transferring.Go(func() {
+			p.transfer(talkCtx, opts.Transfer, refer, rep)
+			stopTalk()
+		})
+	}
+	remoteEnded := s.wait(talkCtx, dialog.Done())
+	stopTalk()
+	transferring.Wait()
 	rep.Talk = Millis(time.Since(answered))
 	var hangupErr error
 	if remoteEnded {

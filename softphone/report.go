@@ -55,6 +55,8 @@ type Report struct {
 	RTP   RTPReport   `json:"rtp"`
 	Audio AudioReport `json:"audio"`
 	Tone  *ToneReport `json:"tone,omitempty"` // present when a tone was expected
+	// Transfer is present when the phone transferred the call.
+	Transfer *TransferReport `json:"transfer,omitempty"`
 
 	ExitCode ExitCode `json:"exit_code"`
 }

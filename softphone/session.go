@@ -43,6 +43,9 @@ type MediaOptions struct {
 	DTMF string
 	// DTMFDelay is the wait between the answer and the first digit; zero means 500 ms.
 	DTMFDelay time.Duration
+	// Transfer, when set, transfers the call during the talk; the call ends when the transfer
+	// is done (Report.Transfer says how it went).
+	Transfer *Transfer
 }
 
 // validate checks what can be checked before a call.
