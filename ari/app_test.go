@@ -722,7 +722,9 @@ func TestBlindTransfer(t *testing.T) {
 	h.recordFrom(x, "the transferred call answered", func(r switchboard.CallRecord) bool { return r.Outcome == switchboard.Answered })
 	h.ast.end(alice, 16)
 	h.recordFrom(x, "the transferred call ended", func(r switchboard.CallRecord) bool { return !r.Active() && r.Outcome == switchboard.Answered })
-	eventually(t, "nothing left", func() bool { return !h.ast.has(y.CalleeChannel) && h.ast.bridgeCount() == 0 && len(h.app.ActiveCalls()) == 0 })
+	eventually(t, "nothing left", func() bool {
+		return !h.ast.has(y.CalleeChannel) && h.ast.bridgeCount() == 0 && len(h.app.ActiveCalls()) == 0
+	})
 }
 
 // Attended transfer: Bob talks to Alice (call X) and to Carol (call Z, his consultation) and
