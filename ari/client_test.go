@@ -341,3 +341,28 @@ func TestFilterEvents(t *testing.T) {
 		t.Errorf("refused filter: err = %v, want ENOTFOUND", err)
 	}
 }
+
+// ChannelTransfer (Asterisk 22, unknown to ari/v5) is decoded with what call control reads.
+func TestChannelTransferIsDecoded(t *testing.T) {
+	f := newFakeAsterisk(t)
+	c := newClient(t, f.URL, 2*time.Second)
+	got := make(chan v5.Event, 10)
+	c.OnEvent(func(e v5.Event) { got <- e })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go c.Run(ctx)
+	f.events <- `{"type":"ChannelTransfer","application":"switchboard","state":"channel_progress",
+		"referred_by":{"source_channel":{"id":"b1","name":"PJSIP/1002-1"},"connected_channel":{"id":"a1"}},
+		"refer_to":{"requested_destination":{"destination":"1003"},"destination_channel":{"id":"b2"},
+		"connected_channel":{"id":"c1","name":"PJSIP/1003-2","state":"Up"}}}`
+	select {
+	case e := <-got:
+		tr, ok := e.(*ari.ChannelTransfer)
+		if !ok || tr.ReferredBy.Source.ID != "b1" || tr.ReferTo.Requested.Destination != "1003" ||
+			tr.ReferTo.Destination == nil || tr.ReferTo.Destination.ID != "b2" || tr.ReferTo.Connected.Name != "PJSIP/1003-2" {
+			t.Fatalf("decoded %#v", e)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("ChannelTransfer never delivered")
+	}
+}

@@ -100,6 +100,14 @@ func TestPlanReconcile(t *testing.T) {
 			{ID: "x2-callee", App: "Stasis", AppData: "floor,callee,x2"},
 			{ID: "x3", App: "Dial", AppData: "PJSIP/1002,20"},
 		}}},
+		// A transfer joined two parties named after other calls in W's bridge: they are W's.
+		{name: "TransferredCall",
+			snap: Snapshot{Channels: []Channel{leg("X", "Up"), leg("Z", "Up")}, Bridges: []Bridge{bridge("W", legID("X", 1), legID("Z", 1))}},
+			recs: []switchboard.CallRecord{rec("W", legID("X", 1), false)}, want: "W:talk"},
+		// The same without its record: rebuilt from the bridge, nobody hung up.
+		{name: "TransferredCallNoRecord",
+			snap: Snapshot{Channels: []Channel{leg("X", "Up"), leg("Z", "Up")}, Bridges: []Bridge{bridge("W", legID("X", 1), legID("Z", 1))}},
+			want: "W:talk"},
 		// One record known twice (memory and database) is one call.
 		{name: "Duplicate",
 			snap: Snapshot{Channels: []Channel{caller("c1", "Up"), leg("A", "Up")}, Bridges: []Bridge{bridge("A", "c1", legID("A", 1))}},

@@ -37,7 +37,8 @@ func MustOpenDB(tb testing.TB, dsn string) *postgres.DB {
 func user(ext, name string) switchboard.User {
 	return switchboard.User{Extension: ext, Name: name, RingTimeout: 20,
 		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: "1234"},
-		Credentials: provisioning.NewCredentials(ext, "password-"+ext)}
+		Credentials: provisioning.NewCredentials(ext, "password-"+ext),
+		Calls:       switchboard.DefaultCallSettings()}
 }
 
 func TestUserStore(t *testing.T) {
@@ -55,6 +56,30 @@ func TestUserStore(t *testing.T) {
 		got, err := store.User(ctx, "1001")
 		if err != nil || got.Name != "José Müller" || got.Credentials != user("1001", "").Credentials {
 			t.Errorf("User = %+v, %v", got, err)
+		}
+		if got.Calls != switchboard.DefaultCallSettings() {
+			t.Errorf("call settings %+v, want the defaults", got.Calls)
+		}
+	})
+	t.Run("CallSettingsRoundTrip", func(t *testing.T) {
+		u := user("1050", "Forwarded")
+		u.Calls = switchboard.CallSettings{DND: true, MaxDevices: 7}
+		u.Calls.Forwards.Busy = switchboard.Forward{Enabled: true, Destination: "1001"}
+		u.Calls.Forwards.NoAnswer = switchboard.Forward{Destination: "1002"} // kept while off
+		if _, err := store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.User(ctx, "1050")
+		if err != nil || got.Calls != u.Calls {
+			t.Errorf("call settings %+v, %v; want %+v", got.Calls, err, u.Calls)
+		}
+		bad := user("1051", "Too many phones")
+		bad.Calls.MaxDevices = 11
+		if _, err := store.CreateUser(ctx, bad); switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("max_devices 11: %v, want invalid", err)
+		}
+		if err := store.DeleteUser(ctx, "1050"); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("ErrDuplicateExtension", func(t *testing.T) {
