@@ -56,10 +56,13 @@ func TestComposeStack(t *testing.T) {
 	t.Logf("cold start (new volumes): healthy %v after `up -d`", cold.Round(100*time.Millisecond))
 
 	const alicePW, bobPW = "alice-compose-pw-1", "bob-compose-pw-22"
-	enabled, pin := true, "4321"
+	// One phone each: every phone this test starts takes the place of the last registration
+	// (SIPp's, which does not stay to answer qualify requests).
+	enabled, pin, onePhone := true, "4321", api.CallSettingsChange{MaxDevices: ptr(1)}
 	for _, u := range []api.CreateUserRequest{
-		{Extension: "1001", Name: "Alice Smith", Password: alicePW},
-		{Extension: "1002", Name: "Bob Jones", Password: bobPW, Voicemail: &api.VoicemailChange{Enabled: &enabled, PIN: &pin}},
+		{Extension: "1001", Name: "Alice Smith", Password: alicePW, CallSettingsChange: onePhone},
+		{Extension: "1002", Name: "Bob Jones", Password: bobPW, Voicemail: &api.VoicemailChange{Enabled: &enabled, PIN: &pin},
+			CallSettingsChange: onePhone},
 	} {
 		if _, err := c.api.CreateUser(ctxT(t, 30*time.Second), u); err != nil {
 			t.Fatalf("create %s through %s: %v", u.Extension, c.apiURL, err)
