@@ -93,6 +93,20 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, ext string, change func(*User) error) (User, error)
 	// DeleteUser removes a user.
 	DeleteUser(ctx context.Context, ext string) error
+	// ChangesSince returns what changed after a configuration version (0: every user).
+	ChangesSince(ctx context.Context, version int64) (UserChanges, error)
+}
+
+// UserChanges is what changed in the directory after a configuration version: every change of
+// a user (created, changed, deleted) takes the next version. Configuration that holds version v
+// (Asterisk's, the realtime tables) is brought up to date by exactly these changes.
+type UserChanges struct {
+	Users   []User   // created or changed after the version, as they are now, in extension order
+	Deleted []string // extensions deleted after the version and not created again
+	// Version is the store's newest version: the changes bring configuration up to it. One
+	// smaller than the version asked about means the configuration came from another store
+	// (a restored or replaced database): it must be rebuilt from version 0.
+	Version int64
 }
 
 // UserDirectory tells who an extension is.

@@ -51,8 +51,7 @@ type Client struct {
 	cfg    Config
 	base   *url.URL // http://host:port/ari
 	rest   *native.Client
-	slow   *native.Client // for module reloads, which take seconds on large configurations
-	http   *http.Client   // for the few requests v5 has no method for
+	http   *http.Client // for the few requests v5 has no method for
 	logger *slog.Logger
 
 	connected   atomic.Bool
@@ -60,6 +59,7 @@ type Client struct {
 	mu          sync.Mutex
 	onConnect   []func(ctx context.Context)
 	onEvent     func(v5.Event)
+	profiles    pjsipProfiles
 	heartbeat   time.Duration
 	reconnectCh chan struct{}
 }
@@ -99,13 +99,6 @@ func NewClient(cfg Config) (*Client, error) {
 		Password:     cfg.Password,
 	})
 	c.http = &http.Client{Timeout: cfg.RequestTimeout, Transport: transport}
-	c.slow = native.New(&native.Options{
-		Application:  cfg.App,
-		URL:          timeoutURL(base, max(cfg.RequestTimeout, 2*time.Minute), newTransport(2*time.Minute)),
-		WebsocketURL: "ws://unused.invalid/",
-		Username:     cfg.Username,
-		Password:     cfg.Password,
-	})
 	return c, nil
 }
 

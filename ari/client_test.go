@@ -282,31 +282,6 @@ func TestErrorsAreTranslated(t *testing.T) {
 	}
 }
 
-// Asterisk answers 409 while a reload of the same module runs; ReloadModule retries.
-func TestReloadRetriesWhileAReloadRuns(t *testing.T) {
-	f := newFakeAsterisk(t)
-	var mu sync.Mutex
-	calls := 0
-	f.handle("PUT /ari/asterisk/modules/res_pjsip.so", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls++
-		if calls < 3 {
-			w.WriteHeader(http.StatusConflict)
-			io.WriteString(w, `{"message":"Module reload in progress"}`)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	c := newClient(t, f.URL, 2*time.Second)
-	if err := c.ReloadModule(context.Background(), "res_pjsip.so"); err != nil {
-		t.Fatalf("ReloadModule: %v", err)
-	}
-	if calls != 3 {
-		t.Errorf("%d reload requests, want 3 (two 409s, then success)", calls)
-	}
-}
-
 // The application asks Asterisk for only the events call control reads, with the client's
 // credentials; a refusal comes back in our error vocabulary.
 func TestFilterEvents(t *testing.T) {

@@ -67,6 +67,7 @@ func (c *Client) Run(ctx context.Context) {
 			continue
 		}
 		backoff = 100 * time.Millisecond
+		c.profiles.reset() // Asterisk may have restarted with other templates
 		c.connected.Store(true)
 		c.logger.Info("ARI connected", "app", c.cfg.App, "url", c.base.String())
 		// Hooks run before events of this connection are dispatched: they reconcile state

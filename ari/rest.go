@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	v5 "github.com/CyCoreSystems/ari/v5"
 
@@ -27,29 +26,6 @@ func (c *Client) Ping(ctx context.Context) error {
 		return c.rest.Asterisk().Info(nil)
 	})
 	return err
-}
-
-// ReloadModule reloads one module (PUT /asterisk/modules/{name}), waiting up to two minutes:
-// a reload of tens of thousands of users takes seconds. Asterisk answers 409 while another
-// reload is still running; the reload is retried for up to ten seconds.
-func (c *Client) ReloadModule(ctx context.Context, module string) error {
-	backoff := 50 * time.Millisecond
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := do0(ctx, "reload "+module, func() error {
-			return c.slow.Asterisk().Modules().Reload(v5.NewKey(v5.ModuleKey, pathID(module)))
-		})
-		if switchboard.ErrorCode(err) != switchboard.ECONFLICT || time.Now().After(deadline) {
-			return err
-		}
-		c.logger.Debug("reload in progress, retrying", "module", module, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-			return translate("reload "+module, ctx.Err())
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, time.Second)
-	}
 }
 
 // Endpoint is a PJSIP endpoint's state as ARI reports it.

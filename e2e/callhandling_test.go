@@ -351,11 +351,16 @@ func TestFallbackHonoursDNDAndForward(t *testing.T) {
 	patch(t, s, "6002", api.PatchUserRequest{CallSettingsChange: api.CallSettingsChange{DND: ptr(true)}})
 	patch(t, s, "6004", api.PatchUserRequest{CallSettingsChange: api.CallSettingsChange{
 		Forwards: &api.ForwardsChange{Unconditional: &api.ForwardChange{Enabled: ptr(true), Destination: ptr("6003")}}}})
-	for _, want := range []string{"6002,20,1,1,,,", "6004,20,1,0,6003,,"} {
-		eventually(t, 15*time.Second, "dialplan line "+want, func() error {
-			ext := strings.SplitN(want, ",", 2)[0]
-			if out := s.Asterisk.MustCLI(t, "dialplan show "+ext+"@switchboard-extensions"); !strings.Contains(out, want) {
-				return fmt.Errorf("%s", out)
+	for ext, want := range map[string]map[string]string{
+		"6002": {"dnd": "1", "forward_always": ""},
+		"6004": {"dnd": "0", "forward_always": "6003"},
+	} {
+		eventually(t, 15*time.Second, "line of "+ext+" in the realtime table", func() error {
+			line := realtimeLine(t, s, ext)
+			for k, v := range want {
+				if line[k] != v {
+					return fmt.Errorf("%s = %q, want %q (line %v)", k, line[k], v, line)
+				}
 			}
 			return nil
 		})

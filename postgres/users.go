@@ -141,3 +141,32 @@ func notFound(err error, ext string) error {
 	}
 	return err
 }
+
+// ChangesSince returns the users whose configuration version is after version, the extensions
+// deleted after it, and the newest version, from one snapshot (versions are committed in order:
+// see migrations/00005_config_versions.sql).
+func (s *UserStore) ChangesSince(ctx context.Context, version int64) (switchboard.UserChanges, error) {
+	var c switchboard.UserChanges
+	err := pgx.BeginTxFunc(ctx, s.DB.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM users WHERE config_version > $1
+			ORDER BY char_length(extension), extension`, version)
+		if err != nil {
+			return err
+		}
+		if c.Users, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (switchboard.User, error) { return scanUser(r) }); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT extension FROM deleted_users WHERE config_version > $1
+			ORDER BY extension`, version)
+		if err != nil {
+			return err
+		}
+		if c.Deleted, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `SELECT greatest(
+			(SELECT coalesce(max(config_version), 0) FROM users),
+			(SELECT coalesce(max(config_version), 0) FROM deleted_users))`).Scan(&c.Version)
+	})
+	return c, translate("read configuration changes", err)
+}

@@ -331,3 +331,120 @@ func TestCallStore(t *testing.T) {
 		}
 	})
 }
+
+// TestChangesSince: every change takes the next version; a reader that holds version v gets
+// exactly what changed after it, deletions included, and a re-created user is no deletion.
+func TestChangesSince(t *testing.T) {
+	ctx := context.Background()
+	store := &postgres.UserStore{DB: MustOpenDB(t, testbed.NewDatabase(t))}
+	changes := func(v int64) switchboard.UserChanges {
+		t.Helper()
+		c, err := store.ChangesSince(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	exts := func(us []switchboard.User) []string {
+		var out []string
+		for _, u := range us {
+			out = append(out, u.Extension)
+		}
+		return out
+	}
+	if c := changes(0); len(c.Users) != 0 || len(c.Deleted) != 0 || c.Version != 0 {
+		t.Fatalf("empty store: %+v", c)
+	}
+	for _, ext := range []string{"1001", "1002", "1003"} {
+		if _, err := store.CreateUser(ctx, user(ext, "U"+ext)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v1 := changes(0)
+	if got := exts(v1.Users); fmt.Sprint(got) != "[1001 1002 1003]" || v1.Version < 3 {
+		t.Fatalf("after three creates: %v, version %d", got, v1.Version)
+	}
+	if _, err := store.UpdateUser(ctx, "1002", func(u *switchboard.User) error { u.Name = "Bob"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.DeleteUser(ctx, "1003"); err != nil {
+		t.Fatal(err)
+	}
+	v2 := changes(v1.Version)
+	if got := exts(v2.Users); fmt.Sprint(got) != "[1002]" || v2.Users[0].Name != "Bob" {
+		t.Errorf("changed after %d: %v", v1.Version, got)
+	}
+	if fmt.Sprint(v2.Deleted) != "[1003]" || v2.Version != v1.Version+2 {
+		t.Errorf("deleted after %d: %v, version %d (want %d)", v1.Version, v2.Deleted, v2.Version, v1.Version+2)
+	}
+	// A failed change takes no version.
+	if _, err := store.UpdateUser(ctx, "1001", func(*switchboard.User) error {
+		return switchboard.Errorf(switchboard.EINVALID, "no")
+	}); err == nil {
+		t.Fatal("update should fail")
+	}
+	if c := changes(v2.Version); len(c.Users)+len(c.Deleted) != 0 || c.Version != v2.Version {
+		t.Errorf("after a failed change: %+v", c)
+	}
+	if _, err := store.CreateUser(ctx, user("1003", "Again")); err != nil {
+		t.Fatal(err)
+	}
+	v3 := changes(v2.Version)
+	if fmt.Sprint(exts(v3.Users)) != "[1003]" || len(v3.Deleted) != 0 {
+		t.Errorf("re-created: %+v", v3)
+	}
+	if all := changes(0); len(all.Deleted) != 0 || len(all.Users) != 3 {
+		t.Errorf("everything: users %v, deleted %v", exts(all.Users), all.Deleted)
+	}
+}
+
+// TestChangesCommitInVersionOrder: concurrent writers commit their versions in order, so a
+// reader following the versions never skips a change.
+func TestChangesCommitInVersionOrder(t *testing.T) {
+	ctx := context.Background()
+	store := &postgres.UserStore{DB: MustOpenDB(t, testbed.NewDatabase(t))}
+	const writers, each = 8, 25
+	errs := make(chan error, writers)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				if _, err := store.CreateUser(ctx, user(fmt.Sprintf("%d%03d", w+1, i), "U")); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	seen := map[string]bool{}
+	var v int64
+	done := 0
+	for done < writers {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Fatal(err)
+			}
+			done++
+		default:
+		}
+		c, err := store.ChangesSince(ctx, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range c.Users {
+			seen[u.Extension] = true
+		}
+		v = c.Version
+	}
+	c, err := store.ChangesSince(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range c.Users {
+		seen[u.Extension] = true
+	}
+	if len(seen) != writers*each {
+		t.Errorf("a reader following versions saw %d of %d users", len(seen), writers*each)
+	}
+}

@@ -7,10 +7,9 @@ import (
 	"github.com/switchboard-pbx/switchboard"
 )
 
-// Directory answers "who is extension X?" for call control from the users of the last
-// configuration pass: the same users Asterisk's dialplan routes, kept in memory so that call
-// setup does not wait for PostgreSQL and keeps working while it is down. Before the first pass
-// it asks the store.
+// Directory answers "who is extension X?" for call control, from memory: call setup does not
+// wait for PostgreSQL and keeps working while it is down. The Syncer keeps it at the store's
+// version; before its first pass it asks the store.
 type Directory struct {
 	Store switchboard.UserStore
 
@@ -19,20 +18,24 @@ type Directory struct {
 	loaded bool
 }
 
-// Update replaces the directory's users (the Applier calls it after every render).
-func (d *Directory) Update(users []switchboard.User) {
-	m := make(map[string]switchboard.User, len(users))
-	for _, u := range users {
-		m[u.Extension] = u
-	}
+// Apply takes changes from the store; with full, the users given are all there are.
+func (d *Directory) Apply(c switchboard.UserChanges, full bool) {
 	d.mu.Lock()
-	d.users, d.loaded = m, true
-	d.mu.Unlock()
+	defer d.mu.Unlock()
+	if full || d.users == nil {
+		d.users = make(map[string]switchboard.User, len(c.Users))
+	}
+	for _, u := range c.Users {
+		d.users[u.Extension] = u
+	}
+	for _, ext := range c.Deleted {
+		delete(d.users, ext)
+	}
+	d.loaded = true
 }
 
 // Changed takes a changed user at once (their call settings route the next call), if the
-// directory knows them: a new user waits for the configuration pass that gives Asterisk their
-// endpoint.
+// directory knows them: a new user waits for the pass that gives Asterisk their endpoint.
 func (d *Directory) Changed(u switchboard.User) {
 	d.mu.Lock()
 	defer d.mu.Unlock()

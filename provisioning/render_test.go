@@ -2,6 +2,7 @@ package provisioning_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -35,15 +36,15 @@ func goldenUsers() []switchboard.User {
 	jose.Calls.DND, jose.Calls.MaxDevices = true, 1
 	sean := mk("1003", "Seán O'Brien", "sean-password-333", true, "0000", 120)
 	sean.Calls.Forwards = switchboard.Forwards{
-		Unconditional: switchboard.Forward{Enabled: false, Destination: "1001"}, // off: not in the dialplan
+		Unconditional: switchboard.Forward{Enabled: false, Destination: "1001"}, // off: not in the line
 		Busy:          switchboard.Forward{Enabled: true, Destination: "1002"},
-		NoAnswer:      switchboard.Forward{Enabled: true, Destination: "9999"}, // nobody has it: left out
+		NoAnswer:      switchboard.Forward{Enabled: true, Destination: "9999"}, // nobody has it: the dialplan looks
 	}
 	return []switchboard.User{desk, alice, jose, sean}
 }
 
 func TestRenderGolden(t *testing.T) {
-	for _, f := range provisioning.RenderConfig(goldenUsers(), globals) {
+	for _, f := range provisioning.RenderConfig(goldenUsers(), globals, 42) {
 		t.Run(f.Name, func(t *testing.T) {
 			golden := filepath.Join("testdata", f.Name+".golden")
 			if *update {
@@ -68,7 +69,7 @@ func TestRenderGolden(t *testing.T) {
 func TestRenderEmpty(t *testing.T) {
 	// With no users the files must still be valid and contain no section Asterisk would read as
 	// a user.
-	for _, f := range provisioning.RenderConfig(nil, globals) {
+	for _, f := range provisioning.RenderConfig(nil, globals, 0) {
 		secs, err := parseAsteriskConf(string(f.Content))
 		if err != nil {
 			t.Fatalf("%s: %v", f.Name, err)
@@ -121,87 +122,60 @@ func FuzzRenderConfig(f *testing.F) {
 		if provisioning.Less(ext2, ext) {
 			users = []switchboard.User{u2, u1}
 		}
-		for _, file := range provisioning.RenderConfig(users, globals) {
+		for _, file := range provisioning.RenderConfig(users, globals, 7) {
 			secs, err := parseAsteriskConf(string(file.Content))
 			if err != nil {
 				t.Fatalf("%s does not parse: %v\n%s", file.Name, err, file.Content)
 			}
 			var want []confSection
-			exists := func(e string) bool { return e == ext || e == ext2 }
-			for _, u := range users {
-				want = append(want, expectedSections(file.Name, u, exists)...)
-			}
 			switch file.Name {
+			case provisioning.PJSIPFile:
+				for _, u := range users {
+					want = append(want, expectedSections(u)...)
+				}
 			case provisioning.DialplanFile:
-				ext := confSection{Name: "switchboard-extensions", Options: "+"}
-				for _, s := range want {
-					ext.Vars = append(ext.Vars, s.Vars...)
-				}
 				want = []confSection{{Name: "globals", Options: "+", Vars: []confVar{
-					{"SWITCHBOARD_APP", globals.App}, {"SWITCHBOARD_AGI", globals.AGIURL}}}, ext}
-			case provisioning.VoicemailFile:
-				vm := confSection{Name: "default"}
-				for _, s := range want {
-					vm.Vars = append(vm.Vars, s.Vars...)
-				}
-				want = []confSection{vm}
-				for _, v := range vm.Vars {
-					if fields := strings.Split(v.Value, ","); len(fields) != 2 {
-						t.Fatalf("voicemail entry %q has %d fields", v.Value, len(fields))
-					}
-				}
+					{"SWITCHBOARD_APP", globals.App}, {"SWITCHBOARD_AGI", globals.AGIURL},
+					{"SWITCHBOARD_CONFIG_VERSION", "7"}}}}
 			}
 			if !reflect.DeepEqual(normalize(secs), normalize(want)) {
 				t.Fatalf("%s: parsed\n%+v\nwant\n%+v\nfrom\n%s", file.Name, secs, want, file.Content)
 			}
 		}
+		// What goes to the realtime tables and to pushes is as plain: digits, or the name.
+		for _, u := range users {
+			l := provisioning.LineOf(u)
+			for _, f := range []string{l.Always, l.Busy, l.NoAnswer} {
+				if f != "" && (provisioning.ValidateExtension(f) != nil || f == u.Extension) {
+					t.Fatalf("line of %s forwards to %q", u.Extension, f)
+				}
+			}
+			for _, o := range provisioning.PJSIPObjectsOf(u) {
+				for _, f := range o.Fields {
+					if strings.ContainsAny(f.Value, "\r\n;[]\\") {
+						t.Fatalf("%s %s field %s = %q", o.Type, o.ID, f.Name, f.Value)
+					}
+				}
+			}
+		}
 	})
 }
 
-// expectedSections is what a user must contribute to each file, and nothing else.
-func expectedSections(file string, u switchboard.User, exists func(string) bool) []confSection {
+// expectedSections is what a user must contribute to pjsip.conf, and nothing else.
+func expectedSections(u switchboard.User) []confSection {
 	e := u.Extension
-	switch file {
-	case provisioning.PJSIPFile:
-		endpoint := confSection{Name: e, Options: "switchboard-endpoint", Vars: []confVar{
-			{"auth", e}, {"aors", e}, {"callerid", `"` + u.Name + `" <` + e + `>`}}}
-		if u.Voicemail.Enabled {
-			endpoint.Vars = append(endpoint.Vars, confVar{"mailboxes", e + "@default"})
-		}
-		return []confSection{
-			endpoint,
-			{Name: e, Options: "switchboard-auth", Vars: []confVar{{"username", e},
-				{"password_digest", "MD5:" + u.Credentials.MD5},
-				{"password_digest", "SHA-256:" + u.Credentials.SHA256}}},
-			{Name: e, Options: "switchboard-aor", Vars: []confVar{{"max_contacts", strconv.Itoa(u.Calls.MaxDevices)}}},
-		}
-	case provisioning.DialplanFile:
-		vm := "0"
-		if u.Voicemail.Enabled {
-			vm = "1"
-		}
-		dnd, always, busy, noAnswer := "0", "", "", ""
-		if u.Calls.Forwards.Unconditional.Active() && exists(u.Calls.Forwards.Unconditional.Destination) {
-			always = u.Calls.Forwards.Unconditional.Destination
-		} else if u.Calls.DND {
-			dnd = "1"
-		}
-		if f := u.Calls.Forwards.Busy; f.Active() && exists(f.Destination) {
-			busy = f.Destination
-		}
-		if f := u.Calls.Forwards.NoAnswer; f.Active() && exists(f.Destination) {
-			noAnswer = f.Destination
-		}
-		return []confSection{{Vars: []confVar{
-			{"exten", e + ",1,Gosub(switchboard-call,s,1(" + strings.Join([]string{e, strconv.Itoa(u.RingTimeout), vm,
-				dnd, always, busy, noAnswer}, ",") + "))"}}}}
-	case provisioning.VoicemailFile:
-		if !u.Voicemail.Enabled {
-			return nil
-		}
-		return []confSection{{Vars: []confVar{{e, u.Voicemail.PIN + "," + u.Name}}}}
+	endpoint := confSection{Name: e, Options: "switchboard-endpoint", Vars: []confVar{
+		{"auth", e}, {"aors", e}, {"callerid", `"` + u.Name + `" <` + e + `>`}}}
+	if u.Voicemail.Enabled {
+		endpoint.Vars = append(endpoint.Vars, confVar{"mailboxes", e + "@default"})
 	}
-	return nil
+	return []confSection{
+		{Name: e, Options: "switchboard-auth", Vars: []confVar{{"username", e},
+			{"password_digest", "MD5:" + u.Credentials.MD5},
+			{"password_digest", "SHA-256:" + u.Credentials.SHA256}}},
+		{Name: e, Options: "switchboard-aor", Vars: []confVar{{"max_contacts", strconv.Itoa(u.Calls.MaxDevices)}}},
+		endpoint,
+	}
 }
 
 func normalize(s []confSection) []confSection {
@@ -213,4 +187,34 @@ func normalize(s []confSection) []confSection {
 		out[i] = x
 	}
 	return out
+}
+
+// TestRealtimeRowsGolden: the rows the realtime tables get for the golden users (a forward that
+// is off stays out; one to a number nobody has stays in: the dialplan checks at the time).
+func TestRealtimeRowsGolden(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("switchboard_lines: extension ring_timeout voicemail dnd forward_always forward_busy forward_no_answer\n")
+	for _, u := range goldenUsers() {
+		l := provisioning.LineOf(u)
+		fmt.Fprintf(&b, "%s %d %t %t %q %q %q\n", l.Extension, l.RingTimeout, l.Voicemail, l.DND, l.Always, l.Busy, l.NoAnswer)
+	}
+	b.WriteString("voicemail: mailbox password fullname\n")
+	for _, u := range goldenUsers() {
+		if m, ok := provisioning.VoicemailBoxOf(u); ok {
+			fmt.Fprintf(&b, "%s %s %q\n", m.Mailbox, m.PIN, m.FullName)
+		}
+	}
+	golden := filepath.Join("testdata", "realtime.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./provisioning -run Golden -update)", err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("realtime rows differ from %s:\n%s", golden, b.String())
+	}
 }

@@ -148,8 +148,8 @@ func TestUpdateReachesTheDirectory(t *testing.T) {
 	if _, _, err := s.CreateUser(ctx, provisioning.NewUser{Extension: "1001", Name: "Alice"}); err != nil {
 		t.Fatal(err)
 	}
-	all, _ := store.AllUsers(ctx)
-	dir.Update(all) // the configuration pass
+	all, _ := store.ChangesSince(ctx, 0)
+	dir.Apply(all, true) // the configuration pass
 	on := true
 	if _, err := s.SetCallSettings(ctx, "1001", provisioning.CallSettingsPatch{DND: &on}); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/media"
 	"github.com/switchboard-pbx/switchboard/softphone"
 	"github.com/switchboard-pbx/switchboard/testbed"
@@ -48,12 +49,6 @@ username = 7003
 password = secret-7003
 [7003](switchboard-aor)
 `
-	extensionsConf = `[switchboard-extensions](+)
-exten => 7001,1,Gosub(switchboard-call,s,1(7001,15,1))
-exten => 7002,1,Gosub(switchboard-call,s,1(7002,15,1))
-exten => 7003,1,Gosub(switchboard-call,s,1(7003,15,0))
-`
-	voicemailConf = "[default]\n7001 => " + pin + ",Test One\n7002 => " + pin + ",Test Two\n"
 )
 
 // pbx is a private Asterisk 22 with the repository's configuration and the test accounts. No
@@ -67,8 +62,12 @@ func startPBX(t *testing.T) *pbx {
 	t.Helper()
 	ast := testbed.StartAsterisk(t)
 	ast.WriteConfig(t, "pjsip.conf", endpointsConf, "res_pjsip.so")
-	ast.WriteConfig(t, "extensions.conf", extensionsConf, "pbx_config.so")
-	ast.WriteConfig(t, "voicemail.conf", voicemailConf, "app_voicemail.so")
+	// Their lines: 15 s of ringing, then voicemail for 7001 and 7002; 7003 has none.
+	line := func(ext, name string, vm bool) switchboard.User {
+		return switchboard.User{Extension: ext, Name: name, RingTimeout: 15,
+			Voicemail: switchboard.Mailbox{Enabled: vm, PIN: pin}, Calls: switchboard.DefaultCallSettings()}
+	}
+	ast.WriteUsers(t, []switchboard.User{line("7001", "Test One", true), line("7002", "Test Two", true), line("7003", "Test Three", false)})
 	return &pbx{Asterisk: ast, server: net.JoinHostPort("127.0.0.1", strconv.Itoa(ast.SIPPort))}
 }
 

@@ -12,6 +12,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/realtime"
 )
 
 // The ARI user declared in the repository's asterisk/ari.conf. Private instances keep it, so
@@ -211,4 +215,19 @@ func (a *Asterisk) LogProblems(tb testing.TB) []string {
 		}
 	}
 	return problems
+}
+
+// WriteUsers writes the realtime tables (the users' lines in the dial plan and their mailboxes)
+// as the control plane would, for tests that run Asterisk's dialplan without it.
+func (a *Asterisk) WriteUsers(tb testing.TB, users []switchboard.User) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := realtime.Open(ctx, filepath.Join(a.ConfigDir, provisioning.RealtimeFile))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Apply(ctx, switchboard.UserChanges{Users: users, Version: 1}, true); err != nil {
+		tb.Fatal(err)
+	}
 }

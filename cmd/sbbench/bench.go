@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"embed"
@@ -376,4 +377,36 @@ func freeUDPPort() int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// metric reads one value from /metrics (summing series with labels).
+func (b *bench) metric(name string) float64 {
+	resp, err := http.Get(b.apiURL + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	var sum float64
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
+			f := strings.Fields(line)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+// quiet waits until the control plane has caught up with the database: no sync for a while.
+func (b *bench) quiet(ctx context.Context) {
+	last, since := b.metric("switchboard_config_syncs_total"), time.Now()
+	for time.Since(since) < 3*time.Second && ctx.Err() == nil {
+		time.Sleep(250 * time.Millisecond)
+		if now := b.metric("switchboard_config_syncs_total"); now != last {
+			last, since = now, time.Now()
+		}
+	}
 }

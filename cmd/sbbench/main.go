@@ -3,10 +3,10 @@
 // `make test`. Load comes from SIPp (callers) and from the softphone's packages (callees,
 // concurrency, registrations); every figure in the report says which.
 //
-//	sbbench [-phases setup,rate,concurrency,provisioning] [-out docs]
+//	sbbench [-phases provisioning,setup,rate,concurrency] [-quick] [-out docs]
 //
 // It reads the stack's exports (API_URL, API_TOKEN, SIP_HOST, SIP_PORT, ASTERISK_CLI) and uses
-// extensions 5000-7999 and 100000-149999, which it deletes afterwards.
+// extensions 5000-7999, 100000-149999 and 160000-169999, which it deletes afterwards.
 package main
 
 import (
@@ -24,8 +24,8 @@ import (
 )
 
 func main() {
-	// Provisioning first: POST → REGISTER is measured on a small population (a few hundred
-	// users from the other phases make every configuration pass slower).
+	// Provisioning first: it removes its population when done, and the call phases then run
+	// with the few users they need.
 	phases := flag.String("phases", "provisioning,setup,rate,concurrency", "phases to run")
 	out := flag.String("out", "docs", "directory for benchmarks.md and benchmarks.json")
 	setupCalls := flag.Int("setup-calls", 500, "calls per path for the setup-overhead phase")
@@ -33,8 +33,16 @@ func main() {
 	rateSeconds := flag.Int("rate-seconds", 60, "seconds each rate step lasts")
 	concSteps := flag.String("concurrency-steps", "50,100,200,300", "concurrent calls to try, in order")
 	concHold := flag.Duration("concurrency-hold", 15*time.Second, "how long the calls of a concurrency step last")
+	populations := flag.String("populations", "10000,50000", "user populations the provisioning phase grows to, in order")
+	samples := flag.Int("provisioning-samples", 50, "users created, changed and deleted at each population")
+	quick := flag.Bool("quick", false, "a short run for development: smaller populations, fewer calls, shorter steps")
 	rerender := flag.Bool("report", false, "measure nothing: rewrite benchmarks.md from the benchmarks.json in -out")
 	flag.Parse()
+	if *quick {
+		*populations, *samples, *setupCalls = "2000", 20, 100
+		*rateSteps, *rateSeconds = "40,80", 10
+		*concSteps, *concHold = "50,100", 5*time.Second
+	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 
 	if *rerender {
@@ -65,7 +73,8 @@ func main() {
 		case "concurrency":
 			report.Concurrency, err = b.concurrency(ctx, parseInts(*concSteps), *concHold)
 		case "provisioning":
-			report.Provisioning, err = b.provisioning(ctx)
+			report.Provisioning, err = b.provisioning(ctx, provisioningOptions{Populations: parseInts(*populations),
+				Samples: *samples, SetupCalls: min(*setupCalls, 200), ChurnUsers: 100})
 		default:
 			err = fmt.Errorf("unknown phase %q", p)
 		}

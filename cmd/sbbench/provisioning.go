@@ -1,328 +1,494 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/switchboard-pbx/switchboard/api"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/softphone"
 )
 
-// ProvisioningResult measures how fast users reach Asterisk and what it costs.
+// ProvisioningResult measures what one user's change costs at large populations: how fast it
+// reaches Asterisk, what Asterisk does about it, and whether calls notice.
 type ProvisioningResult struct {
-	PostToRegister Percentiles   `json:"post_to_register"`
-	PostMethod     string        `json:"post_method"`
-	Scale          []ScalePoint  `json:"scale"`
-	Reload         []ReloadPoint `json:"render_and_reload"`
-	RSS10kMB       float64       `json:"rss_10k_mb"`
-	Storm          StormResult   `json:"storm"`
+	Method string            `json:"method"`
+	Points []PopulationPoint `json:"populations"`
+	// Restart is Asterisk's restart with the largest population.
+	Restart RestartResult `json:"restart"`
 }
 
-// ReloadPoint splits one configuration pass at a population size: rendering (the control
-// plane) and each module's reload (Asterisk).
-type ReloadPoint struct {
-	Users            int     `json:"users"`
-	RenderSeconds    float64 `json:"render_seconds"`
-	PJSIPSeconds     float64 `json:"res_pjsip_reload_seconds"`
-	DialplanSeconds  float64 `json:"pbx_config_reload_seconds"`
-	VoicemailSeconds float64 `json:"app_voicemail_reload_seconds"` // -1 (each): still running after reloadCap
+// PopulationPoint is everything measured at one population size.
+type PopulationPoint struct {
+	Users         int     `json:"users"`
+	CreateSeconds float64 `json:"create_seconds"` // to grow to this size through the API
+	CreateRate    float64 `json:"create_per_second"`
+
+	Registrable Percentiles `json:"created_to_registrable"` // POST → REGISTER accepted
+	Dialable    Percentiles `json:"created_to_dialable"`    // POST → a call reaches the phone
+	Changed     Percentiles `json:"changed_to_refused"`     // password PATCH → old password refused
+	Deleted     Percentiles `json:"deleted_to_refused"`     // DELETE → old password refused
+	Wrong       int         `json:"wrong_answers"`          // new password refused, old one accepted before the change…
+
+	// What Asterisk and the control plane did while the samples above ran.
+	ModuleReloads int `json:"module_reloads"` // "Reloading module" lines in Asterisk's log
+	FullPushes    int `json:"full_pushes"`
+	FileWrites    int `json:"file_writes"`
+
+	SetupIdle   Percentiles `json:"setup_idle"`  // INVITE→200 through call control, nothing changing
+	SetupChurn  Percentiles `json:"setup_churn"` // the same while users change
+	ChurnUsers  int         `json:"churn_users"`
+	ChurnRate   float64     `json:"churn_changes_per_second"`
+	ChurnErrors int         `json:"churn_errors"`
+
+	SwitchboardRSS float64 `json:"switchboard_rss_mib"`
+	AsteriskRSS    float64 `json:"asterisk_rss_mib"`
 }
 
-// ScalePoint is the cost of users at one population size.
-type ScalePoint struct {
-	Users          int     `json:"users"`
-	CreateSeconds  float64 `json:"create_seconds"` // to create the users of this step through the API
-	CreateRate     float64 `json:"create_per_second"`
-	Reloads        int     `json:"reloads"`       // module reloads while creating them
-	Passes         int     `json:"passes"`        // configuration passes while creating them
-	ApplySeconds   float64 `json:"apply_seconds"` // one pass (render + write + reload) at this size
-	SwitchboardRSS float64 `json:"switchboard_rss_mb"`
-	AsteriskRSS    float64 `json:"asterisk_rss_mb"`
+// RestartResult is Asterisk restarted with every user in place.
+type RestartResult struct {
+	Users        int     `json:"users"`
+	BootSeconds  float64 `json:"boot_seconds"`  // start → fully booted (core waitfullybooted)
+	ReadySeconds float64 `json:"ready_seconds"` // start → a sample of users registers again
+	Sampled      int     `json:"sampled"`
+	Failures     int     `json:"failures"` // sampled users that could not register within a minute
+	FullPushes   int     `json:"full_pushes"`
 }
 
-// StormResult is a registration storm: many endpoints registering at once.
-type StormResult struct {
-	Endpoints int     `json:"endpoints"`
-	Seconds   float64 `json:"seconds"`
-	Failures  int     `json:"failures"`
-	Method    string  `json:"method"`
+// provisioningOptions size the phase.
+type provisioningOptions struct {
+	Populations []int
+	Samples     int // users created, changed and deleted per population
+	SetupCalls  int // calls per setup measurement (idle, churn)
+	ChurnUsers  int
 }
 
-func (b *bench) provisioning(ctx context.Context) (*ProvisioningResult, error) {
-	res := &ProvisioningResult{}
-	var err error
-	if res.PostToRegister, err = b.postToRegister(ctx, 60); err != nil {
+const populationBase = 100000 // extensions 100000… are the population; 160000… the samples
+
+func (b *bench) provisioning(ctx context.Context, o provisioningOptions) (*ProvisioningResult, error) {
+	res := &ProvisioningResult{Method: fmt.Sprintf("Users created through the API, 16 requests at a time, up to each population. "+
+		"At each size %d users are created, changed and deleted one at a time: created → registrable is the POST until a "+
+		"softphone's REGISTER is accepted, created → dialable the POST until a call from another softphone rings it; "+
+		"changed → refused is a password PATCH until a REGISTER with the old password is refused (and one with the new "+
+		"password accepted), deleted → refused a DELETE until the old password is refused. REGISTERs are probed every 5 ms. "+
+		"Module reloads are counted in Asterisk's own log (every \"Reloading module\" line) over all of it. Call setup is "+
+		"SIPp's INVITE→200 through call control, %d calls one at a time, first with nothing changing, then while %d users "+
+		"have their password changed round-robin, 100 PATCHes per second.", o.Samples, o.SetupCalls, o.ChurnUsers)}
+	actx, stopAnswerers := context.WithCancel(ctx)
+	defer stopAnswerers()
+	if _, err := b.createUsers(ctx, 5000, 1, 1); err != nil {
 		return nil, err
 	}
-	res.PostMethod = "60 users created one after another through the API; after each POST a softphone " +
-		"retries REGISTER until Asterisk accepts it; time from sending the POST to the 200 OK of the REGISTER"
-	// Populations of 1k and 10k users, created through the API with 16 requests at a time.
+	callees, err := b.readyCallees(actx, 5001, setupCallees, 0)
+	if err != nil {
+		return nil, err
+	}
+	probe, err := newProbe(ctx, b.sipServer)
+	if err != nil {
+		return nil, err
+	}
+	defer probe.close()
+	caller, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: callerExt, Password: password(callerExt)})
+	if err != nil {
+		return nil, err
+	}
+	defer caller.Close()
+
 	have := 0
-	for _, target := range []int{1000, 10000} {
-		p, err := b.scaleTo(ctx, have, target)
+	for i, target := range o.Populations {
+		took, err := b.createUsers(ctx, populationBase+have, target-have, 16)
 		if err != nil {
 			return nil, err
 		}
-		res.Scale = append(res.Scale, p)
-		if target == 10000 {
-			res.RSS10kMB = p.SwitchboardRSS
-			if res.Storm, err = b.storm(ctx, 100000, 5000); err != nil {
-				return nil, err
-			}
-		}
+		b.quiet(ctx)
+		p := PopulationPoint{Users: target, CreateSeconds: took.Seconds(), CreateRate: float64(target-have) / took.Seconds()}
 		have = target
+		if err := b.measurePopulation(ctx, &p, o, i, probe, caller, callees); err != nil {
+			return nil, err
+		}
+		res.Points = append(res.Points, p)
+		slog.Info("population", "users", target, "registrable_p99", p.Registrable.P99, "dialable_p99", p.Dialable.P99,
+			"changed_p99", p.Changed.P99, "deleted_p99", p.Deleted.P99, "reloads", p.ModuleReloads,
+			"setup_idle_p50", p.SetupIdle.P50, "setup_churn_p50", p.SetupChurn.P50, "rss_mib", p.SwitchboardRSS)
 	}
-	// One pass at 1k, 10k and 50k users, taken apart: rendering in this process, each module
-	// reload timed over ARI, with the control plane stopped so that nothing else reloads.
-	if res.Reload, err = b.renderAndReload(ctx, []int{1000, 10000, 50000}); err != nil {
+	stopAnswerers()
+	if res.Restart, err = b.restartAsterisk(ctx, have, probe); err != nil {
 		return nil, err
 	}
-	// The other phases measure calls, not reloads of 10,000 users: remove them first.
+	// The other phases measure calls among a few users: remove the population first.
 	b.deleteUsers(ctx)
 	b.quiet(ctx)
 	return res, nil
 }
 
-// postToRegister measures, for n new users, the time from POST to the first REGISTER Asterisk
-// accepts.
-func (b *bench) postToRegister(ctx context.Context, n int) (Percentiles, error) {
-	var ms []float64
-	for i := range n {
-		ext := strconv.Itoa(7000 + i)
-		registered := make(chan struct{}, 1)
-		p, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext),
-			OnEvent: func(e softphone.Event) {
-				if e.Kind == softphone.EventRegistered {
-					select {
-					case registered <- struct{}{}:
-					default:
-					}
-				}
-			}})
-		if err != nil {
-			return Percentiles{}, err
-		}
-		start := time.Now()
-		if _, err := b.api.CreateUser(ctx, api.CreateUserRequest{Extension: ext, Name: "Bench " + ext, Password: password(ext)}); err != nil {
-			p.Close()
-			return Percentiles{}, err
-		}
-		b.created = append(b.created, ext)
-		deadline := time.Now().Add(10 * time.Second)
-		var took time.Duration
-		for took == 0 {
-			rctx, cancel := context.WithCancel(ctx)
-			done := make(chan error, 1)
-			go func() { done <- p.Register(rctx, softphone.RegisterOptions{}) }()
-			select {
-			case <-registered:
-				took = time.Since(start)
-				cancel()
-				<-done
-			case <-done:
-				cancel() // refused: the configuration is not there yet; try again
-			}
-			if took == 0 && time.Now().After(deadline) {
-				p.Close()
-				return Percentiles{}, fmt.Errorf("user %s could not register within 10 s", ext)
-			}
-		}
-		p.Close()
-		ms = append(ms, float64(took.Microseconds())/1000)
-	}
-	r := percentiles(ms)
-	slog.Info("POST → REGISTER", "p50_ms", r.P50, "p99_ms", r.P99)
-	return r, nil
-}
-
-// metric reads one value from /metrics (summing series with labels).
-func (b *bench) metric(name string) float64 {
-	resp, err := http.Get(b.apiURL + "/metrics")
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	var sum float64
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, name+" ") || strings.HasPrefix(line, name+"{") {
-			f := strings.Fields(line)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			sum += v
-		}
-	}
-	return sum
-}
-
-// quiet waits until the applier has caught up: no pass for a while.
-func (b *bench) quiet(ctx context.Context) {
-	last, since := b.metric("switchboard_config_applies_total"), time.Now()
-	for time.Since(since) < 3*time.Second && ctx.Err() == nil {
-		time.Sleep(250 * time.Millisecond)
-		if now := b.metric("switchboard_config_applies_total"); now != last {
-			last, since = now, time.Now()
-		}
-	}
-}
-
-// scaleTo creates users 100000+have .. 100000+target-1 and measures a pass at that size.
-func (b *bench) scaleTo(ctx context.Context, have, target int) (ScalePoint, error) {
-	b.quiet(ctx)
-	reloads0, passes0 := b.metric("switchboard_asterisk_reloads_total"), b.metric("switchboard_config_applies_total")
-	took, err := b.createUsers(ctx, 100000+have, target-have, 16)
-	if err != nil {
-		return ScalePoint{}, err
-	}
-	b.quiet(ctx)
-	p := ScalePoint{Users: target, CreateSeconds: took.Seconds(), CreateRate: float64(target-have) / took.Seconds(),
-		Reloads: int(b.metric("switchboard_asterisk_reloads_total") - reloads0),
-		Passes:  int(b.metric("switchboard_config_applies_total") - passes0)}
-	// One change at this size: the pass renders every user, writes the files that changed and
-	// reloads the modules that read them.
-	passes := b.metric("switchboard_config_applies_total")
-	name := fmt.Sprintf("Bench renamed %d", target)
-	if _, err := b.api.PatchUser(ctx, strconv.Itoa(100000), api.PatchUserRequest{Name: &name}); err != nil {
-		return p, err
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for b.metric("switchboard_config_applies_total") == passes {
-		if time.Now().After(deadline) {
-			return p, fmt.Errorf("no configuration pass after a change at %d users", target)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	p.ApplySeconds = b.metric("switchboard_config_apply_last_seconds")
-	p.SwitchboardRSS, p.AsteriskRSS = switchboardProc().rssMB(), asteriskProc().rssMB()
-	slog.Info("scale", "users", target, "create_s", p.CreateSeconds, "reloads", p.Reloads, "apply_s", p.ApplySeconds, "rss_mb", p.SwitchboardRSS)
-	return p, nil
-}
-
-// storm registers count users starting at first, 200 at a time, from one SIP stack that also
-// answers Asterisk's qualify requests, and returns how long until all were registered.
-func (b *bench) storm(ctx context.Context, first, count int) (StormResult, error) {
-	res := StormResult{Endpoints: count, Method: "sipgo user agent (the softphone's SIP stack), one UDP socket, " +
-		"200 REGISTER transactions in flight, digest authentication"}
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent("sbbench"), sipgo.WithUserAgentHostname("127.0.0.1"))
-	if err != nil {
-		return res, err
-	}
-	defer ua.Close()
-	srv, _ := sipgo.NewServer(ua)
-	ok := func(req *sip.Request, tx sip.ServerTransaction) {
-		tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
-	}
-	srv.OnOptions(ok)
-	srv.OnNotify(ok)
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	port := freeUDPPort()
-	go srv.ListenAndServe(sctx, "udp", fmt.Sprintf("127.0.0.1:%d", port))
-	time.Sleep(200 * time.Millisecond) // sipgo has no "listening" signal for UDP
-	client, err := sipgo.NewClient(ua, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientPort(port))
-	if err != nil {
-		return res, err
-	}
-	var failures atomic.Int64
-	sem := make(chan struct{}, 200)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := range count {
-		ext := strconv.Itoa(first + i)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if err := register(sctx, client, b.sipServer, ext, port); err != nil {
-				failures.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	res.Seconds = time.Since(start).Seconds()
-	res.Failures = int(failures.Load())
-	slog.Info("registration storm", "endpoints", count, "seconds", res.Seconds, "failures", res.Failures)
-	return res, nil
-}
-
-func register(ctx context.Context, client *sipgo.Client, server, ext string, port int) error {
-	var recipient sip.Uri
-	if err := sip.ParseUri("sip:"+ext+"@"+server, &recipient); err != nil {
-		return err
-	}
-	req := sip.NewRequest(sip.REGISTER, recipient)
-	req.AppendHeader(sip.NewHeader("Contact", fmt.Sprintf("<sip:%s@127.0.0.1:%d>", ext, port)))
-	req.AppendHeader(sip.NewHeader("Expires", "600"))
-	from := &sip.FromHeader{Address: sip.Uri{User: ext, Host: strings.Split(server, ":")[0]}, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{User: ext, Host: strings.Split(server, ":")[0]}})
-	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	resp, err := client.Do(rctx, req)
+func (b *bench) measurePopulation(ctx context.Context, p *PopulationPoint, o provisioningOptions, round int,
+	probe *probe, caller *softphone.Phone, callees []string) error {
+	reloads, err := b.countReloads()
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode == 401 || resp.StatusCode == 407 {
-		resp, err = client.DoDigestAuth(rctx, req, resp, sipgo.DigestAuth{Username: ext, Password: password(ext)})
+	defer reloads.stop()
+	full0, files0 := b.metric("switchboard_config_full_pushes_total"), b.metric("switchboard_config_file_writes_total")
+
+	var reg, dial, changed, deleted []float64
+	for i := range o.Samples {
+		ext := strconv.Itoa(160000 + round*1000 + i)
+		r, d, err := b.createdToDialable(ctx, ext, caller)
 		if err != nil {
 			return err
 		}
+		reg, dial = append(reg, r), append(dial, d)
 	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("REGISTER %s: %d", ext, resp.StatusCode)
+	stride := max(1, p.Users/o.Samples)
+	for i := range o.Samples {
+		ext := strconv.Itoa(populationBase + i*stride + round) // a different set of users each round
+		took, wrong, err := b.changedToRefused(ctx, ext, probe)
+		if err != nil {
+			return err
+		}
+		changed, p.Wrong = append(changed, took), p.Wrong+wrong
 	}
+	for i := range o.Samples {
+		ext := strconv.Itoa(160000 + round*1000 + i)
+		took, err := b.deletedToRefused(ctx, ext, probe)
+		if err != nil {
+			return err
+		}
+		deleted = append(deleted, took)
+	}
+	p.Registrable, p.Dialable, p.Changed, p.Deleted = percentiles(reg), percentiles(dial), percentiles(changed), percentiles(deleted)
+
+	b.quiet(ctx)
+	if p.SetupIdle, err = b.setupLatency(ctx, callees, o.SetupCalls); err != nil {
+		return err
+	}
+	churn := b.churn(ctx, strconv.Itoa(populationBase+p.Users-o.ChurnUsers), o.ChurnUsers)
+	p.SetupChurn, err = b.setupLatency(ctx, callees, o.SetupCalls)
+	p.ChurnRate, p.ChurnErrors = churn.stop()
+	p.ChurnUsers = o.ChurnUsers
+	if err != nil {
+		return err
+	}
+	b.quiet(ctx)
+	p.ModuleReloads = reloads.count()
+	p.FullPushes = int(b.metric("switchboard_config_full_pushes_total") - full0)
+	p.FileWrites = int(b.metric("switchboard_config_file_writes_total") - files0)
+	p.SwitchboardRSS, p.AsteriskRSS = switchboardProc().rssMB(), asteriskProc().rssMB()
 	return nil
+}
+
+// createdToDialable creates ext and returns the milliseconds from the POST until its phone's
+// REGISTER is accepted and until a call from caller rings the phone.
+func (b *bench) createdToDialable(ctx context.Context, ext string, caller *softphone.Phone) (float64, float64, error) {
+	registered, incoming := make(chan struct{}, 1), make(chan struct{}, 1)
+	signal := func(c chan struct{}) {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+	phone, err := softphone.Open(ctx, softphone.Options{Server: b.sipServer, Username: ext, Password: password(ext),
+		OnEvent: func(e softphone.Event) {
+			switch e.Kind {
+			case softphone.EventRegistered:
+				signal(registered)
+			case softphone.EventIncoming:
+				signal(incoming)
+			}
+		}})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer phone.Close()
+	pctx, unregister := context.WithCancel(ctx)
+	defer unregister()
+	start := time.Now()
+	if _, err := b.api.CreateUser(ctx, api.CreateUserRequest{Extension: ext, Name: "Bench " + ext, Password: password(ext)}); err != nil {
+		return 0, 0, err
+	}
+	b.created = append(b.created, ext)
+	deadline := start.Add(30 * time.Second)
+
+	// Registrable: REGISTER until accepted; Register keeps the registration until pctx ends.
+	var regAt time.Duration
+	for regAt == 0 {
+		done := make(chan error, 1)
+		go func() { done <- phone.Register(pctx, softphone.RegisterOptions{}) }()
+		select {
+		case <-registered:
+			regAt = time.Since(start)
+		case <-done: // refused: not in Asterisk yet
+			if time.Now().After(deadline) {
+				return 0, 0, fmt.Errorf("user %s could not register within 30 s", ext)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	// Dialable: a call rings the phone (the call is cancelled then).
+	var dialAt time.Duration
+	for dialAt == 0 {
+		cctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			_, err := caller.Call(cctx, ext, softphone.CallOptions{RingTimeout: 5 * time.Second})
+			done <- err
+		}()
+		select {
+		case <-incoming:
+			dialAt = time.Since(start)
+			cancel()
+			<-done
+		case <-done: // not found, or offline for call control: not dialable yet
+			cancel()
+			if time.Now().After(deadline) {
+				return 0, 0, fmt.Errorf("user %s was not dialable within 30 s", ext)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	return msOf(regAt), msOf(dialAt), nil
+}
+
+// changedToRefused changes ext's password and returns the milliseconds until the old one is
+// refused, and 1 when the answers around it were wrong (old password refused before the
+// change, or the new one refused after it).
+func (b *bench) changedToRefused(ctx context.Context, ext string, probe *probe) (float64, int, error) {
+	wrong := 0
+	if status, err := probe.register(ctx, ext, password(ext)); err != nil || status != 200 {
+		wrong++
+	}
+	next := "bench-changed-" + ext
+	start := time.Now()
+	if _, err := b.api.PatchUser(ctx, ext, api.PatchUserRequest{Password: &next}); err != nil {
+		return 0, 0, err
+	}
+	took, err := probe.untilRefused(ctx, ext, password(ext), start)
+	if err != nil {
+		return 0, 0, err
+	}
+	if status, err := probe.register(ctx, ext, next); err != nil || status != 200 {
+		wrong++
+	}
+	if _, err := b.api.PatchUser(ctx, ext, api.PatchUserRequest{Password: ptr(password(ext))}); err != nil {
+		return 0, 0, err
+	}
+	return took, min(wrong, 1), nil
+}
+
+// deletedToRefused deletes ext and returns the milliseconds until its password is refused.
+func (b *bench) deletedToRefused(ctx context.Context, ext string, probe *probe) (float64, error) {
+	start := time.Now()
+	if err := b.api.DeleteUser(ctx, ext); err != nil {
+		return 0, err
+	}
+	return probe.untilRefused(ctx, ext, password(ext), start)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func msOf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// setupLatency places n calls through call control, one at a time, rotating over callees, and
+// returns INVITE→200 at the caller.
+func (b *bench) setupLatency(ctx context.Context, callees []string, n int) (Percentiles, error) {
+	calls := make([]string, n)
+	for i := range calls {
+		calls[i] = callees[i%len(callees)]
+	}
+	rtts, err := b.sippSetup(ctx, "provisioning-setup", calls)
+	if err != nil {
+		return Percentiles{}, err
+	}
+	var answer []float64
+	for _, r := range rtts {
+		answer = append(answer, r[1])
+	}
+	return percentiles(answer), nil
+}
+
+// churner changes the passwords of a block of users, round-robin, 100 times a second.
+type churner struct {
+	b       *bench
+	base    int
+	users   int
+	stopFn  context.CancelFunc
+	done    chan struct{}
+	changes atomic.Int64
+	errors  atomic.Int64
+	start   time.Time
+}
+
+func (b *bench) churn(ctx context.Context, first string, users int) *churner {
+	cctx, cancel := context.WithCancel(ctx)
+	base, _ := strconv.Atoi(first)
+	c := &churner{b: b, base: base, users: users, stopFn: cancel, done: make(chan struct{}), start: time.Now()}
+	go func() {
+		defer close(c.done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		for i := 0; ; i++ {
+			select {
+			case <-cctx.Done():
+				return
+			case <-tick.C:
+			}
+			ext := strconv.Itoa(base + i%users)
+			pw := fmt.Sprintf("bench-churn-%d-%s", i/users, ext)
+			wg.Go(func() {
+				if _, err := b.api.PatchUser(cctx, ext, api.PatchUserRequest{Password: &pw}); err != nil && cctx.Err() == nil {
+					c.errors.Add(1)
+					return
+				}
+				c.changes.Add(1)
+			})
+		}
+	}()
+	return c
+}
+
+// stop ends the churn, gives the users their bench passwords back and returns the changes per
+// second it achieved and its failed requests.
+func (c *churner) stop() (float64, int) {
+	c.stopFn()
+	<-c.done
+	rate := float64(c.changes.Load()) / time.Since(c.start).Seconds()
+	for i := range c.users {
+		ext := strconv.Itoa(c.base + i)
+		if _, err := c.b.api.PatchUser(context.Background(), ext, api.PatchUserRequest{Password: ptr(password(ext))}); err != nil {
+			c.errors.Add(1)
+		}
+	}
+	return rate, int(c.errors.Load())
+}
+
+// reloadCounter counts Asterisk's "Reloading module" log lines from the moment it is made, in a
+// temporary logger channel of verbose messages.
+type reloadCounter struct {
+	b    *bench
+	file string
+	base int
+}
+
+func (b *bench) countReloads() (*reloadCounter, error) {
+	name := fmt.Sprintf("sbbench-%d.log", os.Getpid())
+	r := &reloadCounter{b: b, file: filepath.Join(filepath.Dir(b.cli), "log", name)}
+	os.Remove(r.file)
+	for _, cmd := range []string{"logger remove channel " + name, "core set verbose 3", "logger add channel " + name + " verbose,notice"} {
+		out, err := b.asterisk(cmd)
+		if err != nil && !strings.HasPrefix(cmd, "logger remove") {
+			return nil, fmt.Errorf("asterisk %q: %v: %s", cmd, err, out)
+		}
+	}
+	// Prove the channel records module reloads: reload a module nothing depends on.
+	if _, err := b.asterisk("module reload func_strings.so"); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for r.lines() == 0 {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("Asterisk's log channel %s does not record module reloads", r.file)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	r.base = r.lines()
+	return r, nil
+}
+
+func (r *reloadCounter) lines() int {
+	raw, _ := os.ReadFile(r.file)
+	return strings.Count(string(raw), "Reloading module")
+}
+
+func (r *reloadCounter) count() int { return r.lines() - r.base }
+
+func (r *reloadCounter) stop() {
+	r.b.asterisk("logger remove channel " + filepath.Base(r.file))
+	os.Remove(r.file)
+}
+
+// restartAsterisk restarts the stack's Asterisk with every user in place and measures how long
+// it takes to boot and until users register again.
+func (b *bench) restartAsterisk(ctx context.Context, users int, probe *probe) (RestartResult, error) {
+	res := RestartResult{Users: users}
+	full0 := b.metric("switchboard_config_full_pushes_total")
+	instance := exec.CommandContext(ctx, "scripts/asterisk-instance", "stop", "stack")
+	if out, err := instance.CombinedOutput(); err != nil {
+		return res, fmt.Errorf("stop Asterisk: %v: %s", err, out)
+	}
+	start := time.Now()
+	if out, err := exec.CommandContext(ctx, "scripts/asterisk-instance", "start", "stack").CombinedOutput(); err != nil {
+		return res, fmt.Errorf("start Asterisk: %v: %s", err, out)
+	}
+	deadline := start.Add(3 * time.Minute)
+	for {
+		if out, err := b.asterisk("core waitfullybooted"); err == nil && strings.Contains(out, "fully booted") {
+			break
+		}
+		if time.Now().After(deadline) {
+			return res, fmt.Errorf("Asterisk not fully booted within 3 minutes")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res.BootSeconds = time.Since(start).Seconds()
+	// A sample across the population, first to last.
+	res.Sampled = 20
+	stride := max(1, users/res.Sampled)
+	for i := range res.Sampled {
+		ext := strconv.Itoa(populationBase + users - 1 - i*stride)
+		if _, err := probe.untilStatus(ctx, ext, password(ext), 200, start, time.Minute); err != nil {
+			res.Failures++
+		}
+	}
+	res.ReadySeconds = time.Since(start).Seconds()
+	b.quiet(ctx)
+	res.FullPushes = int(b.metric("switchboard_config_full_pushes_total") - full0)
+	slog.Info("Asterisk restart", "users", users, "boot_s", res.BootSeconds, "ready_s", res.ReadySeconds, "failures", res.Failures)
+	return res, nil
 }
 
 func (r *ProvisioningResult) markdown() string {
 	var b strings.Builder
-	b.WriteString("## Provisioning\n\n")
-	fmt.Fprintf(&b, "POST user → first successful REGISTER (%s): p50 %s, p95 %s, p99 %s, max %s (n=%d; target p99 ≤ 200 ms: %s).\n\n",
-		r.PostMethod, ms(r.PostToRegister.P50), ms(r.PostToRegister.P95), ms(r.PostToRegister.P99), ms(r.PostToRegister.Max),
-		r.PostToRegister.N, check(r.PostToRegister.P99 <= 200))
-	b.WriteString("Users created through the API (16 requests at a time), then one change at that size: the configuration " +
-		"pass renders every user, writes the files that changed and reloads the modules that read them.\n\n")
-	b.WriteString("| users | create (s) | creates/s | passes | module reloads | one pass: render + reload (s) | switchboard RSS (MiB) | Asterisk RSS (MiB) |\n|---|---|---|---|---|---|---|---|\n")
-	for _, p := range r.Scale {
-		fmt.Fprintf(&b, "| %d | %.1f | %.0f | %d | %d | %.3f | %.1f | %.1f |\n", p.Users, p.CreateSeconds, p.CreateRate, p.Passes, p.Reloads, p.ApplySeconds, p.SwitchboardRSS, p.AsteriskRSS)
+	b.WriteString("## Provisioning at scale\n\n")
+	b.WriteString(r.Method + "\n\n")
+	b.WriteString("| users | grow (users/s) | created → registrable p50 / p99 | created → dialable p50 / p99 | changed → old refused p50 / p99 | deleted → refused p50 / p99 | wrong answers | module reloads | full pushes | file writes | switchboard RSS | Asterisk RSS |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	pair := func(p Percentiles) string { return fmt.Sprintf("%s / %s (n=%d)", ms(p.P50), ms(p.P99), p.N) }
+	for _, p := range r.Points {
+		fmt.Fprintf(&b, "| %d | %.0f | %s | %s | %s | %s | %d | %d | %d | %d | %.1f MiB | %.1f MiB |\n", p.Users, p.CreateRate,
+			pair(p.Registrable), pair(p.Dialable), pair(p.Changed), pair(p.Deleted), p.Wrong, p.ModuleReloads, p.FullPushes,
+			p.FileWrites, p.SwitchboardRSS, p.AsteriskRSS)
 	}
-	b.WriteString("\nOne configuration pass taken apart: rendering (the control plane, in process) and each module's " +
-		"reload over ARI (Asterisk), with the control plane stopped.\n\n| users | render + write (s) | res_pjsip.so (s) | pbx_config.so (s) | app_voicemail.so (s) | total (s) |\n|---|---|---|---|---|---|\n")
-	for _, p := range r.Reload {
-		total, over := p.RenderSeconds, ""
-		cell := func(module string, secs float64) string {
-			if secs < 0 {
-				total += reloadCap(module).Seconds()
-				over = "> "
-				return fmt.Sprintf("> %.0f", reloadCap(module).Seconds())
-			}
-			total += secs
-			return fmt.Sprintf("%.2f", secs)
-		}
-		pj, dp, vm := cell(provisioning.ModulePJSIP, p.PJSIPSeconds), cell(provisioning.ModuleDialplan, p.DialplanSeconds), cell(provisioning.ModuleVoice, p.VoicemailSeconds)
-		tot := fmt.Sprintf("%s%.2f", over, total)
-		fmt.Fprintf(&b, "| %d | %.3f | %s | %s | %s | %s |\n", p.Users, p.RenderSeconds, pj, dp, vm, tot)
+	b.WriteString("\nCall setup through call control (INVITE→200) with nothing changing and while users change:\n\n" +
+		"| users | idle p50 / p99 | churn p50 / p99 | churn | ratio p50 / p99 |\n|---|---|---|---|---|\n")
+	for _, p := range r.Points {
+		fmt.Fprintf(&b, "| %d | %s | %s | %d users, %.0f changes/s, %d failed | %.2f / %.2f |\n", p.Users, pair(p.SetupIdle), pair(p.SetupChurn),
+			p.ChurnUsers, p.ChurnRate, p.ChurnErrors, p.SetupChurn.P50/p.SetupIdle.P50, p.SetupChurn.P99/p.SetupIdle.P99)
 	}
-	for _, p := range r.Scale {
-		if p.Users == 10000 {
-			fmt.Fprintf(&b, "\nAt 10,000 users: one pass %.3f s (target ≤ 1 s: %s); switchboard serve RSS %.1f MiB (target ≤ 64 MB: %s).\n",
-				p.ApplySeconds, check(p.ApplySeconds <= 1), p.SwitchboardRSS, check(p.SwitchboardRSS*1.048576 <= 64))
-		}
+	fmt.Fprintf(&b, "\nAsterisk restarted with %d users: fully booted after %.1f s; %d of %d sampled users registered again "+
+		"%.1f s after the start; %d full pushes by the control plane after it.\n\n", r.Restart.Users, r.Restart.BootSeconds,
+		r.Restart.Sampled-r.Restart.Failures, r.Restart.Sampled, r.Restart.ReadySeconds, r.Restart.FullPushes)
+	b.WriteString("Targets:\n\n")
+	for _, p := range r.Points {
+		fmt.Fprintf(&b, "- %d users: created → registrable and dialable p99 %s (≤ 1 s: %s); changed → refused p99 %s, deleted → refused p99 %s (≤ 1 s: %s); "+
+			"module reloads %d (none: %s); setup while changing p50 %.2f× and p99 %.2f× idle (≤ 1.2×: %s); control plane RSS %.1f MiB (≤ 128 MiB: %s).\n",
+			p.Users, ms(max(p.Registrable.P99, p.Dialable.P99)), check(max(p.Registrable.P99, p.Dialable.P99) <= 1000),
+			ms(p.Changed.P99), ms(p.Deleted.P99), check(max(p.Changed.P99, p.Deleted.P99) <= 1000),
+			p.ModuleReloads, check(p.ModuleReloads == 0),
+			p.SetupChurn.P50/p.SetupIdle.P50, p.SetupChurn.P99/p.SetupIdle.P99,
+			check(p.SetupChurn.P50 <= 1.2*p.SetupIdle.P50 && p.SetupChurn.P99 <= 1.2*p.SetupIdle.P99),
+			p.SwitchboardRSS, check(p.SwitchboardRSS <= 128))
 	}
-	fmt.Fprintf(&b, "\nRegistration storm: %d endpoints registered in %.1f s, %d failures (%s).\n\n",
-		r.Storm.Endpoints, r.Storm.Seconds, r.Storm.Failures, r.Storm.Method)
+	fmt.Fprintf(&b, "- Asterisk starts with %d users in %.1f s (≤ 60 s: %s).\n\n", r.Restart.Users, r.Restart.BootSeconds,
+		check(r.Restart.BootSeconds <= 60 && r.Restart.Failures == 0))
 	return b.String()
 }

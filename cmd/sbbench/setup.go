@@ -60,20 +60,9 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 		callee := callees[i%len(callees)]
 		calls = append(calls, callee, "9"+callee)
 	}
-	run, err := b.runSIPp(ctx, "setup", map[string]string{"media": "", "hold": "0"}, calls,
-		"-m", strconv.Itoa(len(calls)), "-l", "1", "-r", "1000", "-trace_msg", "-message_file", "messages.log")
+	rtts, err := b.sippSetup(ctx, "setup", calls)
 	if err != nil {
 		return nil, err
-	}
-	if run.Exit != 0 {
-		return nil, fmt.Errorf("SIPp failed (exit %d): %s", run.Exit, tailLines(run.Output, 15))
-	}
-	rtts, err := readMessageTimes(filepath.Join(run.Dir, "messages.log"))
-	if err != nil {
-		return nil, err
-	}
-	if len(rtts) != len(calls) {
-		return nil, fmt.Errorf("%d calls measured, %d placed", len(rtts), len(calls))
 	}
 	var aRing, aAns, dRing, dAns []float64
 	for i, r := range rtts[warmup:] {
@@ -94,6 +83,27 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 	res.ARIRequest = ariRoundTrip(ctx, 500)
 	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "dial_200_p50", res.DialAnswer.P50, "ratio", res.Ratio200)
 	return res, nil
+}
+
+// sippSetup places calls (one per entry, the number dialled) one at a time from SIPp and
+// returns, per call in order, INVITE→180 and INVITE→200 in milliseconds.
+func (b *bench) sippSetup(ctx context.Context, name string, calls []string) ([][2]float64, error) {
+	run, err := b.runSIPp(ctx, name, map[string]string{"media": "", "hold": "0"}, calls,
+		"-m", strconv.Itoa(len(calls)), "-l", "1", "-r", "1000", "-trace_msg", "-message_file", "messages.log")
+	if err != nil {
+		return nil, err
+	}
+	if run.Exit != 0 {
+		return nil, fmt.Errorf("SIPp failed (exit %d): %s", run.Exit, tailLines(run.Output, 15))
+	}
+	rtts, err := readMessageTimes(filepath.Join(run.Dir, "messages.log"))
+	if err != nil {
+		return nil, err
+	}
+	if len(rtts) != len(calls) {
+		return nil, fmt.Errorf("%d calls measured, %d placed", len(rtts), len(calls))
+	}
+	return rtts, nil
 }
 
 // readMessageTimes reads SIPp's message trace (-trace_msg: every message with a microsecond

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/media"
 	"github.com/switchboard-pbx/switchboard/softphone"
 	"github.com/switchboard-pbx/switchboard/testbed"
@@ -51,8 +52,6 @@ username = 7003
 password = secret-7003
 [7003](switchboard-aor)
 `
-	// 7003 rings for 15 s without voicemail: busy and no answer reach the caller as SIP statuses.
-	extensions = "[switchboard-extensions](+)\nexten => 7003,1,Gosub(switchboard-call,s,1(7003,15,0))\n"
 )
 
 // softphone prepares the command as ext with SOFTPHONE_* pointing at server.
@@ -140,7 +139,8 @@ func startAnswering(t *testing.T, ctx context.Context, server, ext, password str
 func TestCommand(t *testing.T) {
 	ast := testbed.StartAsterisk(t)
 	ast.WriteConfig(t, "pjsip.conf", endpoints, "res_pjsip.so")
-	ast.WriteConfig(t, "extensions.conf", extensions, "pbx_config.so")
+	// 7003 rings for 15 s without voicemail: busy and no answer reach the caller as SIP statuses.
+	ast.WriteUsers(t, []switchboard.User{{Extension: "7003", Name: "Test", RingTimeout: 15, Calls: switchboard.DefaultCallSettings()}})
 	server := net.JoinHostPort("127.0.0.1", strconv.Itoa(ast.SIPPort))
 
 	t.Run("TwoWayToneJSON", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -21,11 +22,12 @@ import (
 	"github.com/switchboard-pbx/switchboard/fastagi"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/realtime"
 	"github.com/switchboard-pbx/switchboard/records"
 )
 
-// The ARI client is what the configuration applier reloads Asterisk through.
-var _ provisioning.Reloader = (*ari.Client)(nil)
+// The ARI client is what configuration reaches the running Asterisk through.
+var _ provisioning.Asterisk = (*ari.Client)(nil)
 
 func serve(ctx context.Context) error {
 	cfg, err := loadConfig()
@@ -57,18 +59,23 @@ func serve(ctx context.Context) error {
 	if err := globals.Validate(); err != nil {
 		return err
 	}
-	metrics := newApplyMetrics(registry)
-	applier := &provisioning.Applier{Store: users, Reloader: ariClient, Dir: cfg.ConfigDir,
-		Globals: globals, Logger: logger.With("component", "config"), OnApply: metrics.observe,
-		Directory: directory}
-	// Asterisk may have restarted or missed reloads while it was away.
-	ariClient.OnConnect(func(context.Context) { applier.ReloadAll() })
+	rt, err := realtime.Open(ctx, filepath.Join(cfg.ConfigDir, provisioning.RealtimeFile))
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	metrics := newSyncMetrics(registry)
+	syncer := &provisioning.Syncer{Store: users, Asterisk: ariClient, Realtime: rt, Directory: directory,
+		Dir: cfg.ConfigDir, Globals: globals, Logger: logger.With("component", "config"), OnSync: metrics.observe}
+	metrics.watch(registry, syncer)
+	// The Asterisk reached may have restarted (or be another one): it is asked what it holds.
+	ariClient.OnConnect(func(context.Context) { syncer.Reconnected() })
 
 	callStore := &postgres.CallStore{DB: db}
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
 	app := &ari.App{Asterisk: ariClient, Users: directory, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
-	userService := &provisioning.Service{Store: users, Config: applier, Presence: ariClient, Directory: directory}
+	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
 		Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
@@ -135,7 +142,7 @@ func serve(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	app.Start(gctx, ariClient)
 	g.Go(func() error { ariClient.Run(gctx); return nil })
-	g.Go(func() error { applier.Run(gctx); return nil })
+	g.Go(func() error { syncer.Run(gctx); return nil })
 	g.Go(func() error {
 		logger.Info("FastAGI listening", "addr", cfg.AGIListen, "url", cfg.AGIURL)
 		return agiServer.Serve(gctx, agiListener)
@@ -240,41 +247,43 @@ func healthcheck(ctx context.Context) error {
 	return nil
 }
 
-// applyMetrics exports what the configuration applier does.
-type applyMetrics struct {
+// syncMetrics exports what the configuration syncer does.
+type syncMetrics struct {
 	duration prometheus.Histogram
-	last     prometheus.Gauge
-	passes   prometheus.Counter
-	reloads  *prometheus.CounterVec
 	failures prometheus.Counter
 }
 
-func newApplyMetrics(r *prometheus.Registry) *applyMetrics {
-	m := &applyMetrics{
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_config_apply_duration_seconds",
-			Help: "Render, write and reload time of one configuration pass.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
-		last: prometheus.NewGauge(prometheus.GaugeOpts{Name: "switchboard_config_apply_last_seconds",
-			Help: "Duration of the last successful configuration pass (render, write, reload)."}),
-		passes: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_config_applies_total",
-			Help: "Successful configuration passes."}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_asterisk_reloads_total",
-			Help: "Asterisk module reloads by module."}, []string{"module"}),
-		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_config_apply_failures_total",
-			Help: "Configuration passes that failed (database or Asterisk unreachable)."}),
+func newSyncMetrics(r *prometheus.Registry) *syncMetrics {
+	m := &syncMetrics{
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_config_sync_duration_seconds",
+			Help:    "Time of one configuration pass (directory, realtime tables, pushes to Asterisk).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_config_sync_failures_total",
+			Help: "Configuration passes or file writes that failed (database, realtime tables or Asterisk unreachable)."}),
 	}
-	r.MustRegister(m.duration, m.last, m.passes, m.reloads, m.failures)
+	r.MustRegister(m.duration, m.failures)
 	return m
 }
 
-func (m *applyMetrics) observe(d time.Duration, reloaded []string, err error) {
+func (m *syncMetrics) observe(d time.Duration, err error) {
 	m.duration.Observe(d.Seconds())
-	for _, mod := range reloaded {
-		m.reloads.WithLabelValues(mod).Inc()
-	}
 	if err != nil {
 		m.failures.Inc()
-		return
 	}
-	m.passes.Inc()
-	m.last.Set(d.Seconds())
+}
+
+// watch exports the syncer's counters.
+func (m *syncMetrics) watch(r *prometheus.Registry, s *provisioning.Syncer) {
+	counter := func(name, help string, f func(provisioning.SyncStats) int) {
+		r.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(f(s.Stats())) }))
+	}
+	counter("switchboard_config_syncs_total", "Configuration passes that brought something up to date.",
+		func(st provisioning.SyncStats) int { return st.Syncs })
+	counter("switchboard_config_pushed_users_total", "Users pushed to Asterisk (deleted users' tombstones included).",
+		func(st provisioning.SyncStats) int { return st.Pushed })
+	counter("switchboard_config_full_pushes_total", "Pushes of every user (Asterisk held no configuration version).",
+		func(st provisioning.SyncStats) int { return st.FullPush })
+	counter("switchboard_config_file_writes_total", "Generated files written.",
+		func(st provisioning.SyncStats) int { return st.FileWrite })
 }

@@ -15,15 +15,31 @@ import (
 
 // UserStore keeps users in a map.
 type UserStore struct {
-	mu    sync.Mutex
-	users map[string]switchboard.User
-	down  bool
+	mu       sync.Mutex
+	users    map[string]switchboard.User
+	versions map[string]int64 // of users and of deleted extensions, as the PostgreSQL store's
+	deleted  map[string]bool
+	version  int64
+	down     bool
 }
 
 var _ switchboard.UserStore = (*UserStore)(nil)
 
 // NewUserStore returns an empty store.
-func NewUserStore() *UserStore { return &UserStore{users: map[string]switchboard.User{}} }
+func NewUserStore() *UserStore {
+	return &UserStore{users: map[string]switchboard.User{}, versions: map[string]int64{}, deleted: map[string]bool{}}
+}
+
+// changed gives ext the next configuration version.
+func (s *UserStore) changed(ext string, deleted bool) {
+	s.version++
+	s.versions[ext] = s.version
+	if deleted {
+		s.deleted[ext] = true
+	} else {
+		delete(s.deleted, ext)
+	}
+}
 
 // SetDown makes every call fail with EUNAVAILABLE (true) or work again (false).
 func (s *UserStore) SetDown(down bool) {
@@ -52,6 +68,7 @@ func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboa
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
 	s.users[u.Extension] = u
+	s.changed(u.Extension, false)
 	return u, nil
 }
 
@@ -133,6 +150,7 @@ func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*switc
 	}
 	u.UpdatedAt = time.Now().UTC()
 	s.users[ext] = u
+	s.changed(ext, false)
 	return u, nil
 }
 
@@ -147,5 +165,28 @@ func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
 	}
 	delete(s.users, ext)
+	s.changed(ext, true)
 	return nil
+}
+
+// ChangesSince returns the users and deletions with a version after version.
+func (s *UserStore) ChangesSince(_ context.Context, version int64) (switchboard.UserChanges, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.check(); err != nil {
+		return switchboard.UserChanges{}, err
+	}
+	c := switchboard.UserChanges{Version: s.version}
+	for _, u := range s.sorted() {
+		if s.versions[u.Extension] > version {
+			c.Users = append(c.Users, u)
+		}
+	}
+	for ext := range s.deleted {
+		if s.versions[ext] > version {
+			c.Deleted = append(c.Deleted, ext)
+		}
+	}
+	slices.Sort(c.Deleted)
+	return c, nil
 }

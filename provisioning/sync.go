@@ -1,0 +1,383 @@
+package provisioning
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// Asterisk is what configuration needs of a running Asterisk (the ARI client).
+type Asterisk interface {
+	// PushPJSIP creates or replaces res_pjsip objects, in order, without a reload.
+	PushPJSIP(ctx context.Context, objs []PJSIPObject) error
+	// DropRegistrations removes the contacts (registered phones) of an AOR.
+	DropRegistrations(ctx context.Context, aor string) error
+	// ConfigVersion is the version of the configuration Asterisk holds (0: unknown).
+	ConfigVersion(ctx context.Context) (int64, error)
+	// SetConfigVersion records the version Asterisk holds after a push.
+	SetConfigVersion(ctx context.Context, version int64) error
+	// SetGlobal sets a dialplan global variable.
+	SetGlobal(ctx context.Context, name, value string) error
+}
+
+// Realtime is the configuration Asterisk reads at the moment it needs it, from a store the
+// control plane writes (each user's line in the dial plan and their mailbox): a change is in
+// effect once written.
+type Realtime interface {
+	// Version is the configuration version the tables hold (0 when empty or new).
+	Version(ctx context.Context) (int64, error)
+	// Apply writes the changes and their version at once; with full, the users given replace
+	// all there are.
+	Apply(ctx context.Context, c switchboard.UserChanges, full bool) error
+}
+
+// SyncStats count what the Syncer did, for metrics and tests.
+type SyncStats struct {
+	Syncs     int // passes that brought something up to date
+	Pushed    int // users pushed to Asterisk (tombstones included)
+	FullPush  int // pushes of every user (Asterisk held no version, or another store's)
+	FileWrite int // generated files written (unchanged ones are not)
+	Failures  int // passes that failed (store, realtime tables or Asterisk unreachable)
+}
+
+// Syncer keeps everything that holds users' configuration at the store's version, each by
+// exactly the changes it lacks (UserChanges):
+//
+//   - the running Asterisk, by pushes (PJSIP objects; tombstones for deleted users), after
+//     which it records the version it holds (SWITCHBOARD_CONFIG_VERSION). It is asked for its
+//     version on every connection: after its restart it holds what its files held;
+//   - the realtime tables (lines and mailboxes), which hold their own version;
+//   - the Directory call control routes by;
+//   - the generated files Asterisk starts from, rewritten at most every FileInterval (they
+//     carry their version, so that an Asterisk started from older files is pushed the rest).
+//
+// No step reloads an Asterisk module: the cost of one change does not depend on how many users
+// there are. Changes only Trigger it; one goroutine (Run) does the work, and triggers that
+// arrive meanwhile coalesce. Failures are retried with backoff.
+type Syncer struct {
+	Store     switchboard.UserStore
+	Asterisk  Asterisk
+	Realtime  Realtime
+	Directory *Directory
+	Dir       string // the generated-config directory (ASTERISK_CONFIG_DIR)
+	Globals   DialplanGlobals
+	Logger    *slog.Logger
+	// FileInterval spaces rewrites of the generated files (default 2 s): rendering every user
+	// takes a few hundred milliseconds at 50,000, and no call waits for it.
+	FileInterval time.Duration
+	// PushParallel is how many users are pushed at once in a large push (default 8).
+	PushParallel int
+	// OnSync, when set, is called after every pass with its duration and error (metrics).
+	OnSync func(d time.Duration, err error)
+
+	once      sync.Once
+	kick      chan struct{}
+	reconnect chan struct{}
+	mu        sync.Mutex
+	stats     SyncStats
+	synced    chan struct{} // closed and replaced after every successful pass
+
+	asterisk      int64 // the version Asterisk holds; -1: ask it
+	files         int64 // the version of the generated files; -1: not written by this process
+	lastFiles     time.Time
+	directoryAt   int64
+	directoryFull bool
+}
+
+func (s *Syncer) init() {
+	s.once.Do(func() {
+		s.kick = make(chan struct{}, 1)
+		s.reconnect = make(chan struct{}, 1)
+		s.synced = make(chan struct{})
+		s.asterisk, s.files = -1, -1
+		if s.Logger == nil {
+			s.Logger = slog.New(slog.DiscardHandler)
+		}
+		if s.FileInterval == 0 {
+			s.FileInterval = 2 * time.Second
+		}
+		if s.PushParallel == 0 {
+			s.PushParallel = 8
+		}
+	})
+}
+
+// Trigger asks for a pass. It never blocks; triggers coalesce.
+func (s *Syncer) Trigger() {
+	s.init()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Reconnected tells the Syncer that the event connection to Asterisk is (re)established: the
+// Asterisk it reaches may have restarted, or be another one, and is asked for its version.
+func (s *Syncer) Reconnected() {
+	s.init()
+	select {
+	case s.reconnect <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns counters of what the Syncer has done.
+func (s *Syncer) Stats() SyncStats {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Synced returns a channel that is closed after the next successful pass.
+func (s *Syncer) Synced() <-chan struct{} {
+	s.init()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.synced
+}
+
+// Run syncs on every trigger until ctx ends, starting with a pass. A failed pass is retried
+// with backoff (250 ms doubling to 10 s), or at once when Asterisk reconnects.
+func (s *Syncer) Run(ctx context.Context) {
+	s.init()
+	backoff := time.Duration(0)
+	var filesDue <-chan time.Time
+	for {
+		start := time.Now()
+		filesOwed, err := s.Sync(ctx)
+		if s.OnSync != nil {
+			s.OnSync(time.Since(start), err)
+		}
+		var retry <-chan time.Time
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)
+			retry = time.After(backoff)
+			s.Logger.Warn("sync configuration", "error", err, "retry_in", backoff)
+		} else {
+			backoff = 0
+		}
+		if filesOwed && filesDue == nil {
+			filesDue = time.After(max(0, s.FileInterval-time.Since(s.lastFiles)))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		case <-s.reconnect:
+			s.mu.Lock()
+			s.asterisk = -1
+			s.mu.Unlock()
+		case <-retry:
+		case <-filesDue:
+			filesDue = nil
+			if err := s.WriteFiles(ctx); err != nil {
+				s.count(func(st *SyncStats) { st.Failures++ })
+				s.Logger.Warn("write generated configuration", "error", err)
+				filesDue = time.After(s.FileInterval)
+			}
+		}
+	}
+}
+
+// Sync brings the directory, the realtime tables and Asterisk to the store's version. It
+// reports whether the generated files are now behind.
+func (s *Syncer) Sync(ctx context.Context) (filesOwed bool, err error) {
+	s.init()
+	changed := false
+	fail := func(err error) (bool, error) {
+		s.count(func(st *SyncStats) { st.Failures++ })
+		return changed || s.files < 0, err
+	}
+	// The directory first: call control routes by it, and it needs nothing but the store.
+	c, err := s.changes(ctx, s.directoryAt)
+	if err != nil {
+		return fail(err)
+	}
+	if s.Directory != nil && (c.Version != s.directoryAt || !s.directoryFull) {
+		s.Directory.Apply(c, !s.directoryFull)
+		s.directoryAt, s.directoryFull = c.Version, true
+		changed = true
+	}
+	if err := s.syncRealtime(ctx); err != nil {
+		return fail(fmt.Errorf("realtime tables: %w", err))
+	}
+	pushed, err := s.syncAsterisk(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("asterisk: %w", err))
+	}
+	s.mu.Lock()
+	if changed || pushed {
+		s.stats.Syncs++
+	}
+	close(s.synced)
+	s.synced = make(chan struct{})
+	owed := s.files != c.Version
+	s.mu.Unlock()
+	return owed, nil
+}
+
+// changes returns what changed after version, or everything when the store is behind it (the
+// holder of version got it from another store).
+func (s *Syncer) changes(ctx context.Context, version int64) (switchboard.UserChanges, error) {
+	c, err := s.Store.ChangesSince(ctx, version)
+	if err != nil || c.Version >= version {
+		return c, err
+	}
+	s.Logger.Warn("configuration is ahead of the database (restored or replaced?): rebuilding it",
+		"held", version, "database", c.Version)
+	return s.Store.ChangesSince(ctx, 0)
+}
+
+func (s *Syncer) syncRealtime(ctx context.Context) error {
+	if s.Realtime == nil {
+		return nil
+	}
+	held, err := s.Realtime.Version(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := s.changes(ctx, held)
+	if err != nil {
+		return err
+	}
+	if c.Version == held && held != 0 {
+		return nil
+	}
+	return s.Realtime.Apply(ctx, c, held == 0 || c.Version < held)
+}
+
+// syncAsterisk pushes Asterisk the changes it lacks. It reports whether it pushed anything.
+// After a failure the version Asterisk holds is asked again: the failure may be a restart, and
+// the Asterisk that answers next started from the files, not from what was pushed before.
+func (s *Syncer) syncAsterisk(ctx context.Context) (pushed bool, err error) {
+	defer func() {
+		if err != nil {
+			s.setAsterisk(-1)
+		}
+	}()
+	s.mu.Lock()
+	held := s.asterisk
+	s.mu.Unlock()
+	if held < 0 {
+		// A new connection: the globals the dialplan needs from the control plane's own
+		// configuration (the files only take effect when Asterisk starts), then what it holds.
+		for name, value := range s.Globals.vars() {
+			if err := s.Asterisk.SetGlobal(ctx, name, value); err != nil {
+				return false, err
+			}
+		}
+		v, err := s.Asterisk.ConfigVersion(ctx)
+		if err != nil {
+			return false, err
+		}
+		held = v
+	}
+	c, err := s.changes(ctx, held)
+	if err != nil {
+		return false, err
+	}
+	if c.Version == held {
+		s.setAsterisk(held)
+		return false, nil
+	}
+	full := held == 0 || c.Version < held
+	if full {
+		s.count(func(st *SyncStats) { st.FullPush++ })
+		s.Logger.Info("pushing every user to Asterisk", "users", len(c.Users), "held", held, "database", c.Version)
+	}
+	if err := s.push(ctx, c); err != nil {
+		return false, err
+	}
+	if err := s.Asterisk.SetConfigVersion(ctx, c.Version); err != nil {
+		return false, err
+	}
+	s.setAsterisk(c.Version)
+	s.Logger.Debug("pushed configuration", "users", len(c.Users), "deleted", len(c.Deleted), "version", c.Version)
+	return true, nil
+}
+
+func (s *Syncer) setAsterisk(v int64) {
+	s.mu.Lock()
+	s.asterisk = v
+	s.mu.Unlock()
+}
+
+// push sends every changed user's objects and a tombstone for every deleted one, several users
+// at a time when there are many.
+func (s *Syncer) push(ctx context.Context, c switchboard.UserChanges) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.PushParallel)
+	for _, u := range c.Users {
+		g.Go(func() error {
+			if err := s.Asterisk.PushPJSIP(gctx, PJSIPObjectsOf(u)); err != nil {
+				return fmt.Errorf("push %s: %w", u.Extension, err)
+			}
+			s.count(func(st *SyncStats) { st.Pushed++ })
+			return nil
+		})
+	}
+	for _, ext := range c.Deleted {
+		g.Go(func() error {
+			if err := s.Asterisk.PushPJSIP(gctx, PJSIPTombstone(ext)); err != nil {
+				return fmt.Errorf("remove %s: %w", ext, err)
+			}
+			if err := s.Asterisk.DropRegistrations(gctx, ext); err != nil {
+				return fmt.Errorf("drop registrations of %s: %w", ext, err)
+			}
+			s.count(func(st *SyncStats) { st.Pushed++ })
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// WriteFiles renders every user into the generated files and writes those whose content
+// changed: pjsip.conf first and extensions.conf, which names the version, last, so that an
+// Asterisk starting in between holds no version newer than its users.
+func (s *Syncer) WriteFiles(ctx context.Context) error {
+	s.init()
+	c, err := s.Store.ChangesSince(ctx, 0)
+	if err != nil {
+		return err
+	}
+	writes := 0
+	for _, f := range RenderConfig(c.Users, s.Globals, c.Version) {
+		changed, err := WriteFileAtomic(filepath.Join(s.Dir, f.Name), f.Content)
+		if err != nil {
+			return err
+		}
+		if changed {
+			writes++
+		}
+	}
+	// Mailboxes used to be generated into voicemail.conf; they are realtime now.
+	if err := os.Remove(filepath.Join(s.Dir, legacyVoicemailFile)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	s.mu.Lock()
+	s.files, s.lastFiles = c.Version, time.Now()
+	s.stats.FileWrite += writes
+	s.mu.Unlock()
+	if writes > 0 {
+		s.Logger.Info("generated configuration written", "users", len(c.Users), "files_written", writes, "version", c.Version)
+	}
+	return nil
+}
+
+func (s *Syncer) count(f func(*SyncStats)) {
+	s.mu.Lock()
+	f(&s.stats)
+	s.mu.Unlock()
+}

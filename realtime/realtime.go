@@ -1,0 +1,205 @@
+// Package realtime writes the tables Asterisk's realtime layer reads per call (through
+// res_config_sqlite3): each user's line in the dial plan (switchboard_lines, read by
+// asterisk/extensions.conf when call control is away) and their mailbox (voicemail, read by
+// app_voicemail). The database is a generated file beside the generated configuration, so
+// Asterisk starts from it like from the others and keeps it while the control plane is away;
+// a change is in effect once committed, with no module reload.
+//
+// Asterisk reads while this package writes: every write is one short transaction in SQLite's
+// default rollback-journal mode, and both sides wait for each other's locks (busy timeouts).
+package realtime
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+)
+
+var _ provisioning.Realtime = (*DB)(nil)
+
+// The schema. Columns are what Asterisk looks up: app_voicemail's realtime mailbox fields, and
+// the fields asterisk/extensions.conf reads with REALTIME_HASH.
+const schema = `
+CREATE TABLE IF NOT EXISTS switchboard_lines (
+	extension TEXT PRIMARY KEY,
+	ring_timeout INTEGER NOT NULL,
+	voicemail INTEGER NOT NULL,
+	dnd INTEGER NOT NULL,
+	forward_always TEXT NOT NULL DEFAULT '',
+	forward_busy TEXT NOT NULL DEFAULT '',
+	forward_no_answer TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS voicemail (
+	uniqueid INTEGER PRIMARY KEY,
+	context TEXT NOT NULL,
+	mailbox TEXT NOT NULL,
+	password TEXT NOT NULL,
+	fullname TEXT NOT NULL DEFAULT '',
+	UNIQUE (context, mailbox)
+);
+CREATE TABLE IF NOT EXISTS switchboard_version (
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	version INTEGER NOT NULL
+);
+`
+
+// mailboxContext is the voicemail context of every user's mailbox (asterisk/extensions.conf
+// leaves messages at EXTENSION@default).
+const mailboxContext = "default"
+
+// DB is the realtime database, open for writing.
+type DB struct {
+	db *sql.DB
+}
+
+// Open opens (creating it if needed) the database at path and its tables.
+func Open(ctx context.Context, path string) (*DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(delete)")
+	q.Add("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open realtime database %s: %w", path, err)
+	}
+	// One connection: writes are serialised anyway, and the pragmas apply to it.
+	db.SetMaxOpenConns(1)
+	if err := dropForeignTables(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("check realtime tables in %s: %w", path, err)
+	}
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create realtime tables in %s: %w", path, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// dropForeignTables drops tables that have our names but not our columns: app_voicemail,
+// loading before the control plane ever wrote the database, creates a voicemail table of its
+// own (uniqueid and password only). The version goes with them, so everything is rewritten.
+func dropForeignTables(ctx context.Context, db *sql.DB) error {
+	want := map[string][]string{
+		"switchboard_lines": {"extension", "ring_timeout", "voicemail", "dnd", "forward_always", "forward_busy", "forward_no_answer"},
+		"voicemail":         {"uniqueid", "context", "mailbox", "password", "fullname"},
+	}
+	for table, columns := range want {
+		rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+		if err != nil {
+			return err
+		}
+		have := map[string]bool{}
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return err
+			}
+			have[name] = true
+		}
+		rows.Close()
+		if len(have) == 0 {
+			continue // no such table yet
+		}
+		for _, c := range columns {
+			if !have[c] {
+				if _, err := db.ExecContext(ctx, `DROP TABLE `+table+`; DROP TABLE IF EXISTS switchboard_version;`); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Version returns the configuration version the tables hold; 0 for new tables.
+func (d *DB) Version(ctx context.Context) (int64, error) {
+	var v int64
+	err := d.db.QueryRowContext(ctx, `SELECT version FROM switchboard_version WHERE id = 1`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, switchboard.Errorf(switchboard.EUNAVAILABLE, "read realtime version: %v", err)
+	}
+	return v, nil
+}
+
+// Apply writes the changes and their version in one transaction; with full, the given users
+// replace every row.
+func (d *DB) Apply(ctx context.Context, c switchboard.UserChanges, full bool) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "write realtime tables: %v", err)
+	}
+	defer tx.Rollback()
+	if full {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM switchboard_lines; DELETE FROM voicemail;`); err != nil {
+			return fmt.Errorf("write realtime tables: %w", err)
+		}
+	}
+	line, err := tx.PrepareContext(ctx, `INSERT INTO switchboard_lines
+		(extension, ring_timeout, voicemail, dnd, forward_always, forward_busy, forward_no_answer)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (extension) DO UPDATE SET ring_timeout = excluded.ring_timeout,
+		voicemail = excluded.voicemail, dnd = excluded.dnd, forward_always = excluded.forward_always,
+		forward_busy = excluded.forward_busy, forward_no_answer = excluded.forward_no_answer`)
+	if err != nil {
+		return fmt.Errorf("write realtime tables: %w", err)
+	}
+	box, err := tx.PrepareContext(ctx, `INSERT INTO voicemail (context, mailbox, password, fullname)
+		VALUES (?, ?, ?, ?) ON CONFLICT (context, mailbox) DO UPDATE SET
+		password = excluded.password, fullname = excluded.fullname`)
+	if err != nil {
+		return fmt.Errorf("write realtime tables: %w", err)
+	}
+	noBox, err := tx.PrepareContext(ctx, `DELETE FROM voicemail WHERE context = ? AND mailbox = ?`)
+	if err != nil {
+		return fmt.Errorf("write realtime tables: %w", err)
+	}
+	noLine, err := tx.PrepareContext(ctx, `DELETE FROM switchboard_lines WHERE extension = ?`)
+	if err != nil {
+		return fmt.Errorf("write realtime tables: %w", err)
+	}
+	for _, u := range c.Users {
+		l := provisioning.LineOf(u)
+		if _, err := line.ExecContext(ctx, l.Extension, l.RingTimeout, l.Voicemail, l.DND, l.Always, l.Busy, l.NoAnswer); err != nil {
+			return fmt.Errorf("write line of %s: %w", u.Extension, err)
+		}
+		if b, ok := provisioning.VoicemailBoxOf(u); ok {
+			_, err = box.ExecContext(ctx, mailboxContext, b.Mailbox, b.PIN, b.FullName)
+		} else {
+			_, err = noBox.ExecContext(ctx, mailboxContext, u.Extension)
+		}
+		if err != nil {
+			return fmt.Errorf("write mailbox of %s: %w", u.Extension, err)
+		}
+	}
+	for _, ext := range c.Deleted {
+		if _, err := noLine.ExecContext(ctx, ext); err != nil {
+			return fmt.Errorf("remove line of %s: %w", ext, err)
+		}
+		if _, err := noBox.ExecContext(ctx, mailboxContext, ext); err != nil {
+			return fmt.Errorf("remove mailbox of %s: %w", ext, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO switchboard_version (id, version) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version`, c.Version); err != nil {
+		return fmt.Errorf("write realtime version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "commit realtime tables: %v", err)
+	}
+	return nil
+}
