@@ -56,6 +56,7 @@ type Client struct {
 
 	connected   atomic.Bool
 	unknown     atomic.Int64 // events of types v5 cannot decode, dropped
+	requests    atomic.Int64 // REST requests sent
 	mu          sync.Mutex
 	onConnect   []func(ctx context.Context)
 	onEvent     func(v5.Event)
@@ -90,7 +91,7 @@ func NewClient(cfg Config) (*Client, error) {
 	// v5's REST client sends through http.DefaultTransport with no timeout; give it a URL whose
 	// scheme routes its requests to a transport of ours (see transport.go). Our own requests
 	// share that transport's connections.
-	transport := newTransport(cfg.RequestTimeout)
+	transport := &countingTransport{inner: newTransport(cfg.RequestTimeout), n: &c.requests}
 	c.rest = native.New(&native.Options{
 		Application:  cfg.App,
 		URL:          timeoutURL(base, cfg.RequestTimeout, transport),
@@ -108,6 +109,9 @@ func (c *Client) App() string { return c.cfg.App }
 // Connected reports whether the event stream is connected: the application exists in Asterisk
 // and calls reach it.
 func (c *Client) Connected() bool { return c.connected.Load() }
+
+// Requests returns how many REST requests the client has sent to Asterisk.
+func (c *Client) Requests() int64 { return c.requests.Load() }
 
 // UnknownEvents returns how many events of types v5 cannot decode were dropped.
 func (c *Client) UnknownEvents() int64 { return c.unknown.Load() }

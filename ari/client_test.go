@@ -341,3 +341,18 @@ func TestChannelTransferIsDecoded(t *testing.T) {
 		t.Fatal("ChannelTransfer never delivered")
 	}
 }
+
+// Every REST request is counted, the ones v5 sends and our own (the bench's requests per call).
+func TestRequestsAreCounted(t *testing.T) {
+	f := newFakeAsterisk(t)
+	f.handle("GET /ari/asterisk/info", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{}`) })
+	c := newClient(t, f.URL, 2*time.Second)
+	for range 3 {
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatalf("ping: %v", err)
+		}
+	}
+	if got := c.Requests(); got != 3 {
+		t.Errorf("Requests() = %d after 3 pings, want 3", got)
+	}
+}

@@ -73,3 +73,15 @@ func (c *cancelOnClose) Close() error {
 	c.cancel()
 	return err
 }
+
+// countingTransport counts the requests it sends (the switchboard_ari_requests_total metric:
+// what call control costs Asterisk per call).
+type countingTransport struct {
+	inner http.RoundTripper
+	n     *atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.n.Add(1)
+	return t.inner.RoundTrip(req)
+}

@@ -247,6 +247,7 @@ type sippRun struct {
 	Dir    string
 	Output string
 	Exit   int
+	CPU    float64 // SIPp's CPU over the run, in percent of one core
 }
 
 func (b *bench) runSIPp(ctx context.Context, name string, template map[string]string, calls []string, args ...string) (sippRun, error) {
@@ -269,8 +270,12 @@ func (b *bench) runSIPp(ctx context.Context, name string, template map[string]st
 		"-buff_size", "4194304"}
 	cmd := exec.CommandContext(ctx, "sipp", append(append(base, args...), b.sipServer)...)
 	cmd.Dir = dir
+	started := time.Now()
 	out, err := cmd.CombinedOutput()
 	run := sippRun{Dir: dir, Output: string(out)}
+	if ps := cmd.ProcessState; ps != nil {
+		run.CPU = 100 * float64(ps.UserTime()+ps.SystemTime()) / float64(time.Since(started))
+	}
 	var ee *exec.ExitError
 	switch {
 	case errors.As(err, &ee):

@@ -25,6 +25,9 @@ type SetupResult struct {
 	Ratio180   Ratio       `json:"ratio_180"`
 	Ratio200   Ratio       `json:"ratio_200"`
 	ARIRequest Percentiles `json:"ari_request_round_trip"` // GET /ari/asterisk/ping, for the evidence
+	// ARI requests call control made per call through it (its own counter, over the phase).
+	ARIRequestsPerCall float64 `json:"ari_requests_per_call"`
+	ARICalls           int     `json:"ari_calls"`
 }
 
 // Ratio is ARI over plain Dial at p50 and p99.
@@ -60,10 +63,12 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 		callee := callees[i%len(callees)]
 		calls = append(calls, callee, "9"+callee)
 	}
+	requests0 := b.metric("switchboard_ari_requests_total")
 	rtts, err := b.sippSetup(ctx, "setup", calls)
 	if err != nil {
 		return nil, err
 	}
+	requests := b.metric("switchboard_ari_requests_total") - requests0
 	var aRing, aAns, dRing, dAns []float64
 	for i, r := range rtts[warmup:] {
 		if i%2 == 0 {
@@ -78,9 +83,13 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 		ARIRinging: percentiles(aRing), ARIAnswer: percentiles(aAns),
 		DialRing: percentiles(dRing), DialAnswer: percentiles(dAns),
 	}
+	res.ARICalls = len(calls) / 2
+	res.ARIRequestsPerCall = requests / float64(res.ARICalls)
 	res.Ratio180 = ratio(res.ARIRinging, res.DialRing)
 	res.Ratio200 = ratio(res.ARIAnswer, res.DialAnswer)
-	res.ARIRequest = ariRoundTrip(ctx, 500)
+	if res.ARIRequest, err = ariRoundTrip(ctx, 500); err != nil {
+		return nil, err
+	}
 	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "dial_200_p50", res.DialAnswer.P50, "ratio", res.Ratio200)
 	return res, nil
 }
@@ -182,10 +191,10 @@ func tailLines(s string, n int) string {
 
 // ariRoundTrip measures n sequential ARI requests (GET /ari/asterisk/ping) on one kept-alive
 // connection: the cost of each request call control makes on the call setup path.
-func ariRoundTrip(ctx context.Context, n int) Percentiles {
+func ariRoundTrip(ctx context.Context, n int) (Percentiles, error) {
 	url, password := os.Getenv("ARI_URL"), os.Getenv("ARI_PASSWORD")
 	if url == "" {
-		return Percentiles{}
+		return Percentiles{}, fmt.Errorf("ARI_URL is not set: run eval \"$(scripts/stack up)\" first")
 	}
 	client := &http.Client{Timeout: 5 * time.Second}
 	var ms []float64
@@ -195,11 +204,14 @@ func ariRoundTrip(ctx context.Context, n int) Percentiles {
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
-			continue
+			return Percentiles{}, fmt.Errorf("ARI ping: %w", err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return Percentiles{}, fmt.Errorf("ARI ping: HTTP %d", resp.StatusCode)
+		}
 		ms = append(ms, float64(time.Since(start).Microseconds())/1000)
 	}
-	return percentiles(ms)
+	return percentiles(ms), nil
 }

@@ -78,6 +78,9 @@ func serve(ctx context.Context) error {
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
 		Logger: logger.With("component", "fastagi")}
+	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_requests_total",
+		Help: "REST requests sent to Asterisk (call control, presence and configuration pushes)."},
+		func() float64 { return float64(ariClient.Requests()) }))
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
 		Help: "ARI events of types ari/v5 cannot decode, dropped."}, func() float64 { return float64(ariClient.UnknownEvents()) }))
 
