@@ -378,7 +378,15 @@ func TestRunCoalescesBursts(t *testing.T) {
 		addUser(t, b.store, fmt.Sprint(2000+i), "U")
 		b.syncer.Trigger()
 	}
-	waitFor(t, func() bool { return len(b.asterisk.field("endpoint", "2199", "aors")) == 1 })
+	// Pushes run in parallel: wait for every user, not the last one created.
+	waitFor(t, func() bool {
+		for i := range 200 {
+			if len(b.asterisk.field("endpoint", fmt.Sprint(2000+i), "aors")) != 1 {
+				return false
+			}
+		}
+		return true
+	})
 	if n := b.syncer.Stats().Syncs; n > 100 {
 		t.Errorf("%d passes for 200 triggers: bursts do not coalesce", n)
 	}
