@@ -92,7 +92,7 @@ func (h *harness) shutdown() {
 	}
 	h.stop()
 	h.app.Wait()
-	<-h.writer.Idle()
+	h.writerIdle()
 	h.stopRecs()
 	h.stop = nil
 }
@@ -127,12 +127,22 @@ func (h *harness) recordOf(caller string) switchboard.CallRecord {
 	return switchboard.CallRecord{}
 }
 
+// writerIdle waits until the record writer has written every queued change.
+func (h *harness) writerIdle() {
+	h.t.Helper()
+	select {
+	case <-h.writer.Idle():
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("the record writer did not write its queue within 10 s")
+	}
+}
+
 // waitRecord waits until the stored record of caller's call satisfies cond and returns it.
 func (h *harness) waitRecord(caller, what string, cond func(switchboard.CallRecord) bool) switchboard.CallRecord {
 	h.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		<-h.writer.Idle()
+		h.writerIdle()
 		r := h.recordOf(caller)
 		if cond(r) {
 			return r
@@ -681,7 +691,7 @@ func (h *harness) recordFrom(from string, what string, cond func(switchboard.Cal
 	h.t.Helper()
 	var found switchboard.CallRecord
 	eventually(h.t, what, func() bool {
-		<-h.writer.Idle()
+		h.writerIdle()
 		for _, r := range h.store.All() {
 			if r.TransferredFrom == from && cond(r) {
 				found = r

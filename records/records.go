@@ -29,7 +29,7 @@ type Writer struct {
 	ready  chan struct{}
 	byChan map[string]string // caller channel → call ID, while the call is in progress here
 	chanOf map[string]string // call ID → caller channel, the other way round
-	idle   chan struct{}     // closed when the queue is empty and nothing is being written
+	idle   chan struct{}     // closed exactly when the queue is empty (see Run): nothing left to write
 }
 
 func (w *Writer) init() {
@@ -105,11 +105,6 @@ func (w *Writer) Run(ctx context.Context) {
 	for {
 		w.mu.Lock()
 		if len(w.queue) == 0 {
-			select {
-			case <-w.idle:
-			default:
-				close(w.idle)
-			}
 			w.mu.Unlock()
 			select {
 			case <-ctx.Done():
@@ -128,6 +123,11 @@ func (w *Writer) Run(ctx context.Context) {
 		w.mu.Lock()
 		w.queue[0] = switchboard.CallChange{}
 		w.queue = w.queue[1:]
+		if len(w.queue) == 0 {
+			// In the same critical section as the removal: a change recorded after it finds the
+			// queue empty and makes a new channel, one recorded before it is written first.
+			close(w.idle)
+		}
 		if !ch.EndedAt.IsZero() {
 			// Written: from now on the store answers for this call.
 			w.forget(ch.ID)
@@ -166,12 +166,15 @@ func (w *Writer) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	w.mu.Lock()
-	queue := w.queue
+	queue, idle := w.queue, w.idle
 	w.queue = nil
 	w.mu.Unlock()
 	for _, ch := range queue {
 		if err := w.Store.ApplyCallChange(ctx, ch); err != nil {
 			w.Logger.Error("call record change lost at shutdown", "call_id", ch.ID, "error", err)
 		}
+	}
+	if len(queue) > 0 {
+		close(idle) // nothing more will be tried
 	}
 }

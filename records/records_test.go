@@ -2,6 +2,7 @@ package records_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -83,5 +84,26 @@ func TestCallOfChannel(t *testing.T) {
 	}
 	if _, err := w.CallOfChannel(ctx, "ch-none"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Errorf("unknown channel: %v, want not found", err)
+	}
+}
+
+// A change recorded while the writer is between writing the last queued change and noticing
+// the queue is empty must not leave anyone who asked Idle before it waiting forever.
+func TestIdleIsAlwaysClosedEventually(t *testing.T) {
+	w := &records.Writer{Store: &inmem.CallStore{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Run(ctx)
+	start := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	for i := range 2000 {
+		id := fmt.Sprint("call-", i)
+		w.Record(switchboard.CallChange{ID: id, Caller: "1001", Callee: "1002", CallerChannel: "ch-" + id, StartedAt: start})
+		idle := w.Idle()
+		w.Record(switchboard.CallChange{ID: id, EndedAt: start.Add(time.Second)})
+		select {
+		case <-idle:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: Idle's channel never closed", i)
+		}
 	}
 }
