@@ -18,13 +18,14 @@ import (
 
 // fakeAsterisk holds pushed objects as Asterisk's memory wizard would, and its version.
 type fakeAsterisk struct {
-	mu      sync.Mutex
-	objects map[string][]provisioning.Field // "type/id"
-	pushes  []string                        // endpoint IDs pushed, in order
-	dropped []string                        // AORs whose registrations were dropped
-	version int64
-	globals map[string]string
-	down    bool
+	mu         sync.Mutex
+	objects    map[string][]provisioning.Field // "type/id"
+	pushes     []string                        // endpoint IDs pushed, in order
+	pushedObjs []string                        // "type/id" of every object pushed, in order
+	dropped    []string                        // AORs whose registrations were dropped
+	version    int64
+	globals    map[string]string
+	down       bool
 }
 
 func newFakeAsterisk() *fakeAsterisk {
@@ -46,6 +47,7 @@ func (a *fakeAsterisk) PushPJSIP(_ context.Context, objs []provisioning.PJSIPObj
 	}
 	for _, o := range objs {
 		a.objects[o.Type+"/"+o.ID] = o.Fields
+		a.pushedObjs = append(a.pushedObjs, o.Type+"/"+o.ID)
 		if o.Type == "endpoint" {
 			a.pushes = append(a.pushes, o.ID)
 		}
@@ -104,6 +106,14 @@ func (a *fakeAsterisk) takePushes() []string {
 	defer a.mu.Unlock()
 	out := a.pushes
 	a.pushes = nil
+	return out
+}
+
+func (a *fakeAsterisk) takeObjects() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.pushedObjs
+	a.pushedObjs = nil
 	return out
 }
 
@@ -408,4 +418,79 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func containsLine(text, line string) bool {
 	return slices.Contains(strings.Split(text, "\n"), line)
+}
+
+// A change pushes the objects it changed (and the AOR, which PushPJSIP checks), not all of the
+// user's; after Asterisk restarts, what was pushed before is pushed again where its files lack it.
+func TestSyncPushesOnlyChangedObjects(t *testing.T) {
+	ctx := context.Background()
+	b := newSyncBed(t)
+	addUser(t, b.store, "1001", "Alice")
+	b.sync(t)
+	if got := b.asterisk.takeObjects(); !slices.Equal(got, []string{"auth/1001", "aor/1001", "endpoint/1001"}) {
+		t.Fatalf("a new user pushed %v", got)
+	}
+	filesVersion := b.asterisk.version
+	update := func(f func(u *switchboard.User)) {
+		t.Helper()
+		if _, err := b.store.UpdateUser(ctx, "1001", func(u *switchboard.User) error { f(u); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(u *switchboard.User) { u.Credentials = provisioning.NewCredentials("1001", "a-new-password") })
+	b.sync(t)
+	if got := b.asterisk.takeObjects(); !slices.Equal(got, []string{"auth/1001", "aor/1001"}) {
+		t.Errorf("a password change pushed %v, want the auth (and the AOR)", got)
+	}
+	update(func(u *switchboard.User) { u.Voicemail.PIN = "9876" }) // realtime only
+	b.sync(t)
+	if got := b.asterisk.takeObjects(); !slices.Equal(got, []string{"aor/1001"}) {
+		t.Errorf("a PIN change pushed %v, want the AOR only", got)
+	}
+	// Asterisk restarts from files older than the password change; a push fails meanwhile.
+	b.asterisk.restart(filesVersion)
+	b.asterisk.down = true
+	addUser(t, b.store, "1002", "Bob")
+	if _, err := b.syncer.Sync(ctx); err == nil {
+		t.Fatal("sync with Asterisk down succeeded")
+	}
+	b.asterisk.down = false
+	b.sync(t)
+	want := "MD5:" + provisioning.NewCredentials("1001", "a-new-password").MD5
+	if got := b.asterisk.field("auth", "1001", "password_digest"); len(got) == 0 || got[0] != want {
+		t.Errorf("after the restart 1001's digests are %v, want %s first", got, want)
+	}
+	if v := b.syncer.Versions(); v.Asterisk != v.Store || v.Realtime != v.Store || v.Directory != v.Store {
+		t.Errorf("versions after the pass: %+v", v)
+	}
+}
+
+// countingStore counts reads of changes.
+type countingStore struct {
+	*inmem.UserStore
+	reads int
+}
+
+func (s *countingStore) ChangesSince(ctx context.Context, v int64) (switchboard.UserChanges, error) {
+	s.reads++
+	return s.UserStore.ChangesSince(ctx, v)
+}
+
+// When the directory, the realtime tables and Asterisk are at one version, a pass reads the
+// changes once for all of them.
+func TestSyncReadsChangesOncePerPass(t *testing.T) {
+	b := newSyncBed(t)
+	store := &countingStore{UserStore: b.store}
+	b.syncer.Store, b.dir.Store = store, store
+	addUser(t, b.store, "1001", "Alice")
+	b.sync(t)
+	addUser(t, b.store, "1002", "Bob")
+	store.reads = 0
+	b.sync(t)
+	if store.reads != 1 {
+		t.Errorf("a pass read the changes %d times, want 1", store.reads)
+	}
+	if len(b.asterisk.field("endpoint", "1002", "aors")) != 1 || b.realtime.lines["1002"].Extension != "1002" {
+		t.Error("the change did not reach Asterisk and the realtime tables")
+	}
 }

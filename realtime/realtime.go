@@ -7,6 +7,9 @@
 //
 // Asterisk reads while this package writes: every write is one short transaction in SQLite's
 // default rollback-journal mode, and both sides wait for each other's locks (busy timeouts).
+// Writes are not synced to disk (synchronous=OFF): the database is derived from PostgreSQL and
+// only an operating-system crash can lose or damage it, after which Open finds the damage
+// (quick_check) and starts it afresh, and the control plane rewrites every row.
 package realtime
 
 import (
@@ -15,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
@@ -57,6 +61,8 @@ const mailboxContext = "default"
 // DB is the realtime database, open for writing.
 type DB struct {
 	db *sql.DB
+	// Statements prepared once (parsing them took more than writing at 100 changes a second).
+	line, box, noBox, noLine, version *sql.Stmt
 }
 
 // Open opens (creating it if needed) the database at path and its tables.
@@ -64,8 +70,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "journal_mode(delete)")
+	q.Add("_pragma", "synchronous(off)")
 	q.Add("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	if err := startAfreshIfDamaged(ctx, dsn, path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open realtime database %s: %w", path, err)
 	}
@@ -79,7 +90,51 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("create realtime tables in %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	d := &DB{db: db}
+	for _, st := range []struct {
+		to  **sql.Stmt
+		sql string
+	}{
+		{&d.line, `INSERT INTO switchboard_lines
+			(extension, ring_timeout, voicemail, dnd, forward_always, forward_busy, forward_no_answer)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (extension) DO UPDATE SET ring_timeout = excluded.ring_timeout,
+			voicemail = excluded.voicemail, dnd = excluded.dnd, forward_always = excluded.forward_always,
+			forward_busy = excluded.forward_busy, forward_no_answer = excluded.forward_no_answer`},
+		{&d.box, `INSERT INTO voicemail (context, mailbox, password, fullname)
+			VALUES (?, ?, ?, ?) ON CONFLICT (context, mailbox) DO UPDATE SET
+			password = excluded.password, fullname = excluded.fullname`},
+		{&d.noBox, `DELETE FROM voicemail WHERE context = ? AND mailbox = ?`},
+		{&d.noLine, `DELETE FROM switchboard_lines WHERE extension = ?`},
+		{&d.version, `INSERT INTO switchboard_version (id, version) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET version = excluded.version`},
+	} {
+		if *st.to, err = db.PrepareContext(ctx, st.sql); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("prepare realtime statements in %s: %w", path, err)
+		}
+	}
+	return d, nil
+}
+
+// startAfreshIfDamaged empties a database file that fails SQLite's quick check (an operating
+// system crash while writes were not synced): in place, so that an Asterisk that has it open
+// reads the new content. The control plane then rewrites every row (version 0).
+func startAfreshIfDamaged(ctx context.Context, dsn, path string) error {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return fmt.Errorf("open realtime database %s: %w", path, err)
+	}
+	var result string
+	err = db.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&result)
+	db.Close()
+	if err == nil && result == "ok" {
+		return nil
+	}
+	if terr := os.Truncate(path, 0); terr != nil {
+		return fmt.Errorf("realtime database %s is damaged (%v) and could not be emptied: %w", path, err, terr)
+	}
+	return nil
 }
 
 // dropForeignTables drops tables that have our names but not our columns: app_voicemail,
@@ -149,29 +204,8 @@ func (d *DB) Apply(ctx context.Context, c switchboard.UserChanges, full bool) er
 			return fmt.Errorf("write realtime tables: %w", err)
 		}
 	}
-	line, err := tx.PrepareContext(ctx, `INSERT INTO switchboard_lines
-		(extension, ring_timeout, voicemail, dnd, forward_always, forward_busy, forward_no_answer)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (extension) DO UPDATE SET ring_timeout = excluded.ring_timeout,
-		voicemail = excluded.voicemail, dnd = excluded.dnd, forward_always = excluded.forward_always,
-		forward_busy = excluded.forward_busy, forward_no_answer = excluded.forward_no_answer`)
-	if err != nil {
-		return fmt.Errorf("write realtime tables: %w", err)
-	}
-	box, err := tx.PrepareContext(ctx, `INSERT INTO voicemail (context, mailbox, password, fullname)
-		VALUES (?, ?, ?, ?) ON CONFLICT (context, mailbox) DO UPDATE SET
-		password = excluded.password, fullname = excluded.fullname`)
-	if err != nil {
-		return fmt.Errorf("write realtime tables: %w", err)
-	}
-	noBox, err := tx.PrepareContext(ctx, `DELETE FROM voicemail WHERE context = ? AND mailbox = ?`)
-	if err != nil {
-		return fmt.Errorf("write realtime tables: %w", err)
-	}
-	noLine, err := tx.PrepareContext(ctx, `DELETE FROM switchboard_lines WHERE extension = ?`)
-	if err != nil {
-		return fmt.Errorf("write realtime tables: %w", err)
-	}
+	line, box := tx.StmtContext(ctx, d.line), tx.StmtContext(ctx, d.box)
+	noBox, noLine := tx.StmtContext(ctx, d.noBox), tx.StmtContext(ctx, d.noLine)
 	for _, u := range c.Users {
 		l := provisioning.LineOf(u)
 		if _, err := line.ExecContext(ctx, l.Extension, l.RingTimeout, l.Voicemail, l.DND, l.Always, l.Busy, l.NoAnswer); err != nil {
@@ -194,8 +228,7 @@ func (d *DB) Apply(ctx context.Context, c switchboard.UserChanges, full bool) er
 			return fmt.Errorf("remove mailbox of %s: %w", ext, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO switchboard_version (id, version) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET version = excluded.version`, c.Version); err != nil {
+	if _, err := tx.StmtContext(ctx, d.version).ExecContext(ctx, c.Version); err != nil {
 		return fmt.Errorf("write realtime version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

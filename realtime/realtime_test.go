@@ -1,9 +1,11 @@
 package realtime_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -140,5 +142,44 @@ func TestOpenReplacesForeignTables(t *testing.T) {
 	}
 	if _, boxes := rows(t, path); boxes["1001"] != "default 1234 Alice" {
 		t.Errorf("mailboxes %v", boxes)
+	}
+}
+
+// A damaged file (an operating-system crash while writes were not synced) is started afresh
+// in place: version 0, so that every row is written again.
+func TestOpenStartsADamagedFileAfresh(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), provisioning.RealtimeFile)
+	db, err := realtime.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Apply(ctx, switchboard.UserChanges{Users: []switchboard.User{user("1001", "Alice", true)}, Version: 7}, true); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xde, 0xad}, 2048), 0); err != nil { // the header and the first page
+		t.Fatal(err)
+	}
+	f.Close()
+	db, err = realtime.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open a damaged file: %v", err)
+	}
+	defer db.Close()
+	if v, err := db.Version(ctx); err != nil || v != 0 {
+		t.Errorf("version %d (%v) after starting afresh, want 0", v, err)
+	}
+	after, err := os.Stat(path)
+	if err != nil || !os.SameFile(before, after) {
+		t.Errorf("the file was replaced, not emptied in place (%v)", err)
 	}
 }

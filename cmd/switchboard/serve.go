@@ -289,4 +289,17 @@ func (m *syncMetrics) watch(r *prometheus.Registry, s *provisioning.Syncer) {
 		func(st provisioning.SyncStats) int { return st.FullPush })
 	counter("switchboard_config_file_writes_total", "Generated files written.",
 		func(st provisioning.SyncStats) int { return st.FileWrite })
+	holders := map[string]func(provisioning.Versions) int64{
+		"store":     func(v provisioning.Versions) int64 { return v.Store },
+		"directory": func(v provisioning.Versions) int64 { return v.Directory },
+		"realtime":  func(v provisioning.Versions) int64 { return v.Realtime },
+		"asterisk":  func(v provisioning.Versions) int64 { return v.Asterisk },
+		"files":     func(v provisioning.Versions) int64 { return v.Files },
+	}
+	for holder, f := range holders {
+		r.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_config_version",
+			Help:        "Configuration version each holder is at (store: the newest the database had at the last pass; -1: unknown).",
+			ConstLabels: prometheus.Labels{"holder": holder}},
+			func() float64 { return float64(f(s.Versions())) }))
+	}
 }
