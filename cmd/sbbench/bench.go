@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,7 @@ type bench struct {
 	etcDir    string // the stack Asterisk's etc directory
 	dir       string // scratch directory
 	created   []string
+	floor     *floor       // the ARI floor application, once a phase needs it
 	answered  atomic.Int64 // calls the bench's answering phones picked up
 }
 
@@ -74,6 +76,16 @@ func newBench() (*bench, error) {
 		return nil, err
 	}
 	return &b, nil
+}
+
+// startFloor starts the ARI floor application (floor.go) unless it runs already.
+func (b *bench) startFloor(ctx context.Context) error {
+	if b.floor != nil {
+		return nil
+	}
+	f, err := startFloor(ctx)
+	b.floor = f
+	return err
 }
 
 // cleanup deletes the users the bench created and the site dialplan it wrote.
@@ -228,12 +240,23 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) erro
 	return nil
 }
 
-// siteDialplan writes the plain-Dial() comparison path: 9 + extension dials the phone directly,
-// without the control plane, in the same Asterisk.
+// The numbers the bench dials for the plain Dial() path and the ARI floor: a prefix and the
+// callee's extension (4 digits), 7 digits in all, longer than any extension, so that they reach
+// the site's [switchboard-local] (asterisk/extensions.conf sends every 2 to 6 digits to call
+// control). Both are 3 digits: the dialplan strips 3.
+const (
+	dialPrefix  = "900"
+	floorPrefix = "800"
+)
+
+// siteDialplan writes the paths call control is compared with, in the same Asterisk: the plain
+// Dial() (dialPrefix + extension dials the phone directly, without the control plane) and the
+// ARI floor (floorPrefix + extension enters its application).
 func (b *bench) siteDialplan() error {
-	conf := "; Written by sbbench: the plain Dial() path it compares call control with.\n" +
-		"[switchboard-local]\nexten => _9XXXX,1,Dial(PJSIP/${EXTEN:1},20)\n same => n,Hangup()\n" +
-		"exten => _9XXXXXX,1,Dial(PJSIP/${EXTEN:1},20)\n same => n,Hangup()\n"
+	conf := "; Written by sbbench: the plain Dial() path and the ARI floor it compares call control with.\n" +
+		"[switchboard-local]\n" +
+		"exten => _" + dialPrefix + "XXXX,1,Dial(PJSIP/${EXTEN:3},20)\n same => n,Hangup()\n" +
+		"exten => _" + floorPrefix + "XXXX,1,Stasis(" + floorApp + ",${EXTEN:3})\n same => n,Hangup()\n"
 	if err := os.WriteFile(filepath.Join(b.etcDir, "extensions_local.conf"), []byte(conf), 0o644); err != nil {
 		return err
 	}
@@ -405,13 +428,46 @@ func (b *bench) metric(name string) float64 {
 	return sum
 }
 
-// quiet waits until the control plane has caught up with the database: no sync for a while.
+// quiet waits until the control plane has caught up with the database: every holder of
+// configuration (directory, realtime tables, Asterisk, generated files) at the newest version,
+// and nothing changing for a second. It gives up after ten minutes (a bulk import at 50,000).
 func (b *bench) quiet(ctx context.Context) {
-	last, since := b.metric("switchboard_config_syncs_total"), time.Now()
-	for time.Since(since) < 3*time.Second && ctx.Err() == nil {
-		time.Sleep(250 * time.Millisecond)
-		if now := b.metric("switchboard_config_syncs_total"); now != last {
-			last, since = now, time.Now()
+	deadline := time.Now().Add(10 * time.Minute)
+	last, since := map[string]float64(nil), time.Now()
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		v := b.labelled("switchboard_config_version", "holder")
+		caughtUp := v["store"] > 0
+		for _, h := range []string{"directory", "realtime", "asterisk", "files"} {
+			caughtUp = caughtUp && v[h] == v["store"]
+		}
+		if !caughtUp || !maps.Equal(v, last) {
+			last, since = v, time.Now()
+		} else if time.Since(since) >= time.Second {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	slog.Warn("the control plane did not catch up with the database", "versions", last)
+}
+
+// labelled returns the values of a metric by one label.
+func (b *bench) labelled(name, label string) map[string]float64 {
+	out := map[string]float64{}
+	resp, err := http.Get(b.apiURL + "/metrics")
+	if err != nil {
+		return out
+	}
+	defer resp.Body.Close()
+	prefix := name + "{" + label + "=\""
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			value, _, _ := strings.Cut(rest, "\"")
+			f := strings.Fields(line)
+			out[value], _ = strconv.ParseFloat(f[len(f)-1], 64)
 		}
 	}
+	return out
 }

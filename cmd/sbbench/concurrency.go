@@ -105,7 +105,7 @@ func (b *bench) concStep(ctx context.Context, path string, phones []*softphone.P
 		time.Sleep(time.Until(start.Add(time.Duration(i) * 20 * time.Millisecond)))
 		target := callees[i]
 		if path == "dial" {
-			target = "9" + target
+			target = dialPrefix + target
 		}
 		wg.Go(func() {
 			cctx, cancel := context.WithTimeout(ctx, hold+time.Minute)

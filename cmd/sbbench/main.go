@@ -23,7 +23,11 @@ import (
 	"time"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run is the bench; it returns the exit status, so that deferred cleanup (the bench's users,
+// its dialplan) happens whichever way it ends.
+func run() int {
 	// Provisioning first: it removes its population when done, and the call phases then run
 	// with the few users they need.
 	phases := flag.String("phases", "provisioning,setup,rate,concurrency", "phases to run")
@@ -48,9 +52,9 @@ func main() {
 	if *rerender {
 		if err := rewriteReport(*out); err != nil {
 			fmt.Fprintln(os.Stderr, "sbbench:", err)
-			os.Exit(1)
+			return 1
 		}
-		return
+		return 0
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -58,7 +62,7 @@ func main() {
 	b, err := newBench()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "sbbench:", err)
-		os.Exit(2)
+		return 2
 	}
 	defer b.cleanup()
 	report := &Report{Date: time.Now().UTC().Format(time.RFC3339), Machine: machine(), Command: "make bench (" + strings.Join(os.Args, " ") + ")"}
@@ -80,18 +84,19 @@ func main() {
 		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "sbbench: phase %s: %v\n", p, err)
-			os.Exit(1)
+			return 1
 		}
 		slog.Info("phase done", "name", p, "took", time.Since(start).Round(time.Second))
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "sbbench:", err)
-		os.Exit(1)
+		return 1
 	}
 	raw, _ := json.MarshalIndent(report, "", "  ")
 	os.WriteFile(filepath.Join(*out, "benchmarks.json"), append(raw, '\n'), 0o644)
 	os.WriteFile(filepath.Join(*out, "benchmarks.md"), []byte(report.Markdown()), 0o644)
 	fmt.Print(report.Markdown())
+	return 0
 }
 
 // rewriteReport renders benchmarks.md again from the raw figures, after a change to the

@@ -48,9 +48,24 @@ type PopulationPoint struct {
 	ChurnUsers  int         `json:"churn_users"`
 	ChurnRate   float64     `json:"churn_changes_per_second"`
 	ChurnErrors int         `json:"churn_errors"`
+	// CPU (percent of one core) of Asterisk and switchboard serve while the setups ran.
+	IdleCPU  ProcessCPU `json:"idle_cpu"`
+	ChurnCPU ProcessCPU `json:"churn_cpu"`
 
 	SwitchboardRSS float64 `json:"switchboard_rss_mib"`
 	AsteriskRSS    float64 `json:"asterisk_rss_mib"`
+}
+
+// ProcessCPU is the CPU Asterisk and the control plane used over a measurement, in percent of
+// one core.
+type ProcessCPU struct {
+	Asterisk    float64 `json:"asterisk"`
+	Switchboard float64 `json:"switchboard"`
+}
+
+func meterStack() func() ProcessCPU {
+	ast, sb := meter(asteriskProc()), meter(switchboardProc())
+	return func() ProcessCPU { return ProcessCPU{Asterisk: ast.percent(), Switchboard: sb.percent()} }
 }
 
 // RestartResult is Asterisk restarted with every user in place.
@@ -167,11 +182,15 @@ func (b *bench) measurePopulation(ctx context.Context, p *PopulationPoint, o pro
 	p.Registrable, p.Dialable, p.Changed, p.Deleted = percentiles(reg), percentiles(dial), percentiles(changed), percentiles(deleted)
 
 	b.quiet(ctx)
+	cpu := meterStack()
 	if p.SetupIdle, err = b.setupLatency(ctx, callees, o.SetupCalls); err != nil {
 		return err
 	}
+	p.IdleCPU = cpu()
 	churn := b.churn(ctx, strconv.Itoa(populationBase+p.Users-o.ChurnUsers), o.ChurnUsers)
+	cpu = meterStack()
 	p.SetupChurn, err = b.setupLatency(ctx, callees, o.SetupCalls)
+	p.ChurnCPU = cpu()
 	p.ChurnRate, p.ChurnErrors = churn.stop()
 	p.ChurnUsers = o.ChurnUsers
 	if err != nil {
@@ -469,10 +488,12 @@ func (r *ProvisioningResult) markdown() string {
 			p.FileWrites, p.SwitchboardRSS, p.AsteriskRSS)
 	}
 	b.WriteString("\nCall setup through call control (INVITE→200) with nothing changing and while users change:\n\n" +
-		"| users | idle p50 / p99 | churn p50 / p99 | churn | ratio p50 / p99 |\n|---|---|---|---|---|\n")
+		"| users | idle p50 / p99 | churn p50 / p99 | churn | ratio p50 / p99 | CPU idle: Asterisk / serve | CPU churn: Asterisk / serve |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Points {
-		fmt.Fprintf(&b, "| %d | %s | %s | %d users, %.0f changes/s, %d failed | %.2f / %.2f |\n", p.Users, pair(p.SetupIdle), pair(p.SetupChurn),
-			p.ChurnUsers, p.ChurnRate, p.ChurnErrors, p.SetupChurn.P50/p.SetupIdle.P50, p.SetupChurn.P99/p.SetupIdle.P99)
+		fmt.Fprintf(&b, "| %d | %s | %s | %d users, %.0f changes/s, %d failed | %.2f / %.2f | %.0f %% / %.0f %% | %.0f %% / %.0f %% |\n", p.Users,
+			pair(p.SetupIdle), pair(p.SetupChurn), p.ChurnUsers, p.ChurnRate, p.ChurnErrors,
+			p.SetupChurn.P50/p.SetupIdle.P50, p.SetupChurn.P99/p.SetupIdle.P99,
+			p.IdleCPU.Asterisk, p.IdleCPU.Switchboard, p.ChurnCPU.Asterisk, p.ChurnCPU.Switchboard)
 	}
 	fmt.Fprintf(&b, "\nAsterisk restarted with %d users: fully booted after %.1f s; %d of %d sampled users registered again "+
 		"%.1f s after the start; %d full pushes by the control plane after it.\n\n", r.Restart.Users, r.Restart.BootSeconds,

@@ -13,24 +13,30 @@ import (
 	"time"
 )
 
-// SetupResult compares call setup through call control (ARI) with a plain Dial() in the same
-// Asterisk: INVITE→180 and INVITE→200 at the caller (SIPp), with an auto-answering callee
-// (softphone), the two paths alternated call by call.
+// SetupResult compares call setup through call control (ARI) with the smallest ARI program
+// that does the same job (the floor, floor.go) and with a plain Dial() in the same Asterisk:
+// INVITE→180 and INVITE→200 at the caller (SIPp), with an auto-answering callee (softphone),
+// the three paths taken in turn call by call.
 type SetupResult struct {
-	Method     string      `json:"method"`
-	ARIRinging Percentiles `json:"ari_invite_to_180"`
-	ARIAnswer  Percentiles `json:"ari_invite_to_200"`
-	DialRing   Percentiles `json:"dial_invite_to_180"`
-	DialAnswer Percentiles `json:"dial_invite_to_200"`
-	Ratio180   Ratio       `json:"ratio_180"`
-	Ratio200   Ratio       `json:"ratio_200"`
-	ARIRequest Percentiles `json:"ari_request_round_trip"` // GET /ari/asterisk/ping, for the evidence
+	Method           string      `json:"method"`
+	ARIRinging       Percentiles `json:"ari_invite_to_180"`
+	ARIAnswer        Percentiles `json:"ari_invite_to_200"`
+	DialRing         Percentiles `json:"dial_invite_to_180"`
+	DialAnswer       Percentiles `json:"dial_invite_to_200"`
+	FloorRing        Percentiles `json:"floor_invite_to_180"`
+	FloorAnswer      Percentiles `json:"floor_invite_to_200"`
+	Ratio180         Ratio       `json:"ratio_180"` // call control / Dial()
+	Ratio200         Ratio       `json:"ratio_200"`
+	FloorRatio180    Ratio       `json:"floor_ratio_180"` // call control / floor
+	FloorRatio200    Ratio       `json:"floor_ratio_200"`
+	FloorOverDial200 Ratio       `json:"floor_over_dial_200"`    // what ARI itself costs
+	ARIRequest       Percentiles `json:"ari_request_round_trip"` // GET /ari/asterisk/ping, for the evidence
 	// ARI requests call control made per call through it (its own counter, over the phase).
 	ARIRequestsPerCall float64 `json:"ari_requests_per_call"`
 	ARICalls           int     `json:"ari_calls"`
 }
 
-// Ratio is ARI over plain Dial at p50 and p99.
+// Ratio is one path's figure over another's at p50 and p99.
 type Ratio struct {
 	P50 float64 `json:"p50"`
 	P99 float64 `json:"p99"`
@@ -55,13 +61,17 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 	if err != nil {
 		return nil, err
 	}
-	// Calls alternate ARI / plain and rotate over the callees; one call at a time (-l 1), so
-	// that no callee is ever busy and the numbers are the PBX's, not a queue's.
-	const warmup = 20
+	if err := b.startFloor(ctx); err != nil {
+		return nil, err
+	}
+	// Calls take the paths in turn (call control, floor, plain) and rotate over the callees;
+	// one call at a time (-l 1), so that no callee is ever busy and the numbers are the PBX's,
+	// not a queue's.
+	const warmup = 30
 	var calls []string
-	for i := range warmup/2 + perPath {
+	for i := range warmup/3 + perPath {
 		callee := callees[i%len(callees)]
-		calls = append(calls, callee, "9"+callee)
+		calls = append(calls, callee, floorPrefix+callee, dialPrefix+callee)
 	}
 	requests0 := b.metric("switchboard_ari_requests_total")
 	rtts, err := b.sippSetup(ctx, "setup", calls)
@@ -69,28 +79,36 @@ func (b *bench) setupOverhead(ctx context.Context, perPath int) (*SetupResult, e
 		return nil, err
 	}
 	requests := b.metric("switchboard_ari_requests_total") - requests0
-	var aRing, aAns, dRing, dAns []float64
+	var aRing, aAns, fRing, fAns, dRing, dAns []float64
 	for i, r := range rtts[warmup:] {
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
 			aRing, aAns = append(aRing, r[0]), append(aAns, r[1])
-		} else {
+		case 1:
+			fRing, fAns = append(fRing, r[0]), append(fAns, r[1])
+		default:
 			dRing, dAns = append(dRing, r[0]), append(dAns, r[1])
 		}
 	}
 	res := &SetupResult{
-		Method: fmt.Sprintf("SIPp caller, %d calls per path alternated (after %d warm-up calls), one at a time; "+
+		Method: fmt.Sprintf("SIPp caller, %d calls per path taken in turn (after %d warm-up calls), one at a time; "+
 			"callees: %d softphones answering at once; times from the authenticated INVITE", perPath, warmup, setupCallees),
 		ARIRinging: percentiles(aRing), ARIAnswer: percentiles(aAns),
 		DialRing: percentiles(dRing), DialAnswer: percentiles(dAns),
+		FloorRing: percentiles(fRing), FloorAnswer: percentiles(fAns),
 	}
-	res.ARICalls = len(calls) / 2
+	res.ARICalls = len(calls) / 3
 	res.ARIRequestsPerCall = requests / float64(res.ARICalls)
 	res.Ratio180 = ratio(res.ARIRinging, res.DialRing)
 	res.Ratio200 = ratio(res.ARIAnswer, res.DialAnswer)
+	res.FloorRatio180 = ratio(res.ARIRinging, res.FloorRing)
+	res.FloorRatio200 = ratio(res.ARIAnswer, res.FloorAnswer)
+	res.FloorOverDial200 = ratio(res.FloorAnswer, res.DialAnswer)
 	if res.ARIRequest, err = ariRoundTrip(ctx, 500); err != nil {
 		return nil, err
 	}
-	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "dial_200_p50", res.DialAnswer.P50, "ratio", res.Ratio200)
+	slog.Info("setup overhead", "ari_200_p50", res.ARIAnswer.P50, "floor_200_p50", res.FloorAnswer.P50,
+		"dial_200_p50", res.DialAnswer.P50, "ratio_dial", res.Ratio200, "ratio_floor", res.FloorRatio200)
 	return res, nil
 }
 
