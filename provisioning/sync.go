@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -27,6 +28,10 @@ type Asterisk interface {
 	SetConfigVersion(ctx context.Context, version int64) error
 	// SetGlobal sets a dialplan global variable.
 	SetGlobal(ctx context.Context, name, value string) error
+	// ReloadPJSIP makes res_pjsip read its objects from the generated files again.
+	ReloadPJSIP(ctx context.Context) error
+	// HasAOR tells whether Asterisk holds an AOR of that name.
+	HasAOR(ctx context.Context, id string) (bool, error)
 }
 
 // Realtime is the configuration Asterisk reads at the moment it needs it, from a store the
@@ -45,6 +50,7 @@ type SyncStats struct {
 	Syncs     int // passes that brought something up to date
 	Pushed    int // users pushed to Asterisk (tombstones included)
 	FullPush  int // pushes of every user (Asterisk held no version, or another store's)
+	Bulk      int // bulks of users brought to Asterisk through its files and one reload
 	FileWrite int // generated files written (unchanged ones are not)
 	Failures  int // passes that failed (store, realtime tables or Asterisk unreachable)
 }
@@ -91,10 +97,17 @@ type Syncer struct {
 	FileInterval time.Duration
 	// PushParallel is how many users are pushed at once in a large push (default 8).
 	PushParallel int
+	// BulkUsers is how many users new to Asterisk in one pass make it a bulk (default 100): the
+	// files are written and res_pjsip reloaded before the push. Asterisk's res_pjsip answers every
+	// AOR it did not know with a scan of every endpoint (pjsip_options), so that pushing
+	// thousands of new users costs it minutes to hours at 10,000 users; one reload makes them
+	// all known in one pass. One user's change never reloads anything.
+	BulkUsers int
 	// OnSync, when set, is called after every pass with its duration and error (metrics).
 	OnSync func(d time.Duration, err error)
 
 	once      sync.Once
+	filesMu   sync.Mutex // one WriteFiles at a time
 	kick      chan struct{}
 	reconnect chan struct{}
 	filesKick chan struct{}
@@ -132,6 +145,9 @@ func (s *Syncer) init() {
 		}
 		if s.PushParallel == 0 {
 			s.PushParallel = 8
+		}
+		if s.BulkUsers == 0 {
+			s.BulkUsers = 100
 		}
 	})
 }
@@ -397,6 +413,23 @@ func (s *Syncer) syncAsterisk(ctx context.Context) (pushed bool, err error) {
 		s.count(func(st *SyncStats) { st.FullPush++ })
 		s.Logger.Info("pushing every user to Asterisk", "users", len(c.Users), "held", held, "database", c.Version)
 	}
+	bulk, err := s.isBulk(ctx, c.Users)
+	if err != nil {
+		return false, err
+	}
+	if bulk {
+		// The files first, so that the reload reads every user of the bulk; the push after it
+		// then only updates objects Asterisk knows (and replaces what earlier pushes hold).
+		if err := s.WriteFiles(ctx); err != nil {
+			return false, fmt.Errorf("write files for a bulk of %d users: %w", len(c.Users), err)
+		}
+		start := time.Now()
+		if err := s.Asterisk.ReloadPJSIP(ctx); err != nil {
+			return false, err
+		}
+		s.count(func(st *SyncStats) { st.Bulk++ })
+		s.Logger.Info("bulk of users read by Asterisk from its files", "users", len(c.Users), "reload", time.Since(start))
+	}
 	if err := s.push(ctx, c); err != nil {
 		return false, err
 	}
@@ -406,6 +439,39 @@ func (s *Syncer) syncAsterisk(ctx context.Context) (pushed bool, err error) {
 	s.setAsterisk(c.Version)
 	s.Logger.Debug("pushed configuration", "users", len(c.Users), "deleted", len(c.Deleted), "version", c.Version)
 	return true, nil
+}
+
+// isBulk tells whether at least BulkUsers of users are new to Asterisk (it holds no AOR of
+// theirs). Users this process pushed are not new; the others are asked about only when there
+// are enough of them to make a bulk, so that a pass of changes to known users asks nothing.
+func (s *Syncer) isBulk(ctx context.Context, users []switchboard.User) (bool, error) {
+	var unknown []string
+	s.mu.Lock()
+	for _, u := range users {
+		if _, ok := s.held[u.Extension]; !ok {
+			unknown = append(unknown, u.Extension)
+		}
+	}
+	s.mu.Unlock()
+	if len(unknown) < s.BulkUsers {
+		return false, nil
+	}
+	var fresh atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.PushParallel)
+	for _, ext := range unknown {
+		g.Go(func() error {
+			has, err := s.Asterisk.HasAOR(gctx, ext)
+			if !has && err == nil {
+				fresh.Add(1)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return false, err
+	}
+	return fresh.Load() >= int64(s.BulkUsers), nil
 }
 
 func (s *Syncer) setAsterisk(v int64) {
@@ -501,6 +567,8 @@ func (s *Syncer) push(ctx context.Context, c switchboard.UserChanges) error {
 // Asterisk starting in between holds no version newer than its users.
 func (s *Syncer) WriteFiles(ctx context.Context) error {
 	s.init()
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
 	c, err := s.Store.ChangesSince(ctx, 0)
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ type fakeAsterisk struct {
 	version    int64
 	globals    map[string]string
 	down       bool
+	reloads    int
 }
 
 func newFakeAsterisk() *fakeAsterisk {
@@ -492,5 +493,76 @@ func TestSyncReadsChangesOncePerPass(t *testing.T) {
 	}
 	if len(b.asterisk.field("endpoint", "1002", "aors")) != 1 || b.realtime.lines["1002"].Extension != "1002" {
 		t.Error("the change did not reach Asterisk and the realtime tables")
+	}
+}
+
+func (a *fakeAsterisk) ReloadPJSIP(context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.check(); err != nil {
+		return err
+	}
+	a.reloads++
+	return nil
+}
+
+// restartSyncerMemory replaces the Syncer by a new one, as after the control plane's restart:
+// it knows nothing it pushed.
+func (b *syncBed) restartSyncerMemory(t *testing.T) {
+	b.syncer = &provisioning.Syncer{Store: b.syncer.Store, Asterisk: b.asterisk, Realtime: b.realtime,
+		Directory: b.dir, Dir: b.syncer.Dir, Globals: globals, FileInterval: time.Millisecond, BulkUsers: b.syncer.BulkUsers}
+}
+
+func (a *fakeAsterisk) HasAOR(_ context.Context, id string) (bool, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.objects["aor/"+id]
+	return ok, a.check()
+}
+
+// A bulk of users reaches Asterisk through its files and one reload, then the push; fewer
+// users than BulkUsers never reload anything.
+func TestSyncBulkGoesThroughTheFiles(t *testing.T) {
+	b := newSyncBed(t)
+	b.syncer.BulkUsers = 10
+	for i := range 9 {
+		addUser(t, b.store, fmt.Sprint(1001+i), "User")
+	}
+	b.sync(t)
+	if b.asterisk.reloads != 0 {
+		t.Fatalf("%d reloads for 9 users, want none", b.asterisk.reloads)
+	}
+	for i := range 12 {
+		addUser(t, b.store, fmt.Sprint(2001+i), "Bulk")
+	}
+	b.sync(t)
+	if b.asterisk.reloads != 1 || b.syncer.Stats().Bulk != 1 {
+		t.Errorf("%d reloads (%d bulks) for 12 users, want 1", b.asterisk.reloads, b.syncer.Stats().Bulk)
+	}
+	pj, err := os.ReadFile(filepath.Join(b.syncer.Dir, provisioning.PJSIPFile))
+	if err != nil || !strings.Contains(string(pj), "[2012](switchboard-aor)") {
+		t.Errorf("the files the reload read lack the bulk (%v)", err)
+	}
+	if len(b.asterisk.field("endpoint", "2012", "aors")) != 1 {
+		t.Error("the bulk was not pushed after the reload")
+	}
+	addUser(t, b.store, "3001", "One")
+	b.sync(t)
+	if b.asterisk.reloads != 1 {
+		t.Errorf("one user's creation reloaded (%d reloads)", b.asterisk.reloads)
+	}
+	// Changing as many users as make a bulk, all known to Asterisk, is no bulk.
+	for i := range 12 {
+		if _, err := b.store.UpdateUser(context.Background(), fmt.Sprint(2001+i), func(u *switchboard.User) error {
+			u.Credentials = provisioning.NewCredentials(u.Extension, "changed")
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.restartSyncerMemory(t)
+	b.sync(t)
+	if b.asterisk.reloads != 1 {
+		t.Errorf("changes to %d known users reloaded (%d reloads)", 12, b.asterisk.reloads)
 	}
 }

@@ -289,6 +289,8 @@ func (m *syncMetrics) watch(r *prometheus.Registry, s *provisioning.Syncer) {
 		func(st provisioning.SyncStats) int { return st.FullPush })
 	counter("switchboard_config_file_writes_total", "Generated files written.",
 		func(st provisioning.SyncStats) int { return st.FileWrite })
+	counter("switchboard_config_bulk_reloads_total", "Bulks of users brought to Asterisk by its files and one reload of res_pjsip.",
+		func(st provisioning.SyncStats) int { return st.Bulk })
 	holders := map[string]func(provisioning.Versions) int64{
 		"store":     func(v provisioning.Versions) int64 { return v.Store },
 		"directory": func(v provisioning.Versions) int64 { return v.Directory },
