@@ -220,7 +220,14 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) erro
 	// Ready means online for call control (the endpoint state it reads), not merely a contact
 	// in Asterisk: right after many registrations Asterisk publishes the state a moment later,
 	// and a call in between would go to voicemail as "offline".
-	deadline := time.Now().Add(60 * time.Second)
+	_, err := b.waitOnline(ctx, exts, time.Minute)
+	return err
+}
+
+// waitOnline waits until call control sees every one of exts online, and returns how long
+// that took.
+func (b *bench) waitOnline(ctx context.Context, exts []string, limit time.Duration) (time.Duration, error) {
+	start := time.Now()
 	for pending := exts; len(pending) > 0; {
 		var still []string
 		for _, ext := range pending {
@@ -232,12 +239,12 @@ func (b *bench) answerers(ctx context.Context, exts []string, tone float64) erro
 		if len(pending) == 0 {
 			break
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d of %d callees not online after a minute (first: %s)", len(pending), len(exts), pending[0])
+		if time.Since(start) > limit {
+			return time.Since(start), fmt.Errorf("%d of %d phones not online after %v (first: %s)", len(pending), len(exts), limit, pending[0])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return nil
+	return time.Since(start), nil
 }
 
 // The numbers the bench dials for the plain Dial() path and the ARI floor: a prefix and the

@@ -32,10 +32,16 @@ type PopulationPoint struct {
 	CreateSeconds float64 `json:"create_seconds"` // to grow to this size through the API
 	CreateRate    float64 `json:"create_per_second"`
 	// Tasks left in Asterisk's sorcery observer queues once the control plane had pushed the
-	// grow (sorcery/aor, sorcery/endpoint): each new AOR costs a scan of every endpoint in
-	// res_pjsip's pjsip_options. Asterisk is restarted from its files before the samples.
+	// grow (sorcery/aor, sorcery/endpoint), and how long they took to drain: each AOR new to
+	// Asterisk costs a scan of every endpoint in res_pjsip's pjsip_options (bulks go through
+	// the files and one reload instead, see provisioning.Syncer.BulkUsers).
 	ObserverBacklog int     `json:"observer_backlog_after_grow"`
-	StartSeconds    float64 `json:"asterisk_start_seconds"` // that restart, until fully booted
+	DrainSeconds    float64 `json:"observer_drain_seconds"`
+	BulkReloads     int     `json:"bulk_reloads_during_grow"`
+	// How long the setup callees (registered before the grow) were not all online for call
+	// control after it: a reload of res_pjsip can leave a registered phone offline until its
+	// next qualify.
+	CalleesOfflineSeconds float64 `json:"callees_offline_after_grow_seconds"`
 
 	Registrable Percentiles `json:"created_to_registrable"` // POST → REGISTER accepted
 	Dialable    Percentiles `json:"created_to_dialable"`    // POST → a call reaches the phone
@@ -124,6 +130,7 @@ func (b *bench) provisioning(ctx context.Context, o provisioningOptions) (*Provi
 
 	have := 0
 	for i, target := range o.Populations {
+		bulk0 := b.metric("switchboard_config_bulk_reloads_total")
 		took, err := b.createUsers(ctx, populationBase+have, target-have, 16)
 		if err != nil {
 			return nil, err
@@ -131,11 +138,18 @@ func (b *bench) provisioning(ctx context.Context, o provisioningOptions) (*Provi
 		b.quiet(ctx)
 		p := PopulationPoint{Users: target, CreateSeconds: took.Seconds(), CreateRate: float64(target-have) / took.Seconds()}
 		have = target
+		p.BulkReloads = int(b.metric("switchboard_config_bulk_reloads_total") - bulk0)
 		p.ObserverBacklog = b.observerBacklog()
-		if p.StartSeconds, err = b.startAsteriskAgain(ctx); err != nil {
-			return nil, err
+		drain := time.Now()
+		for b.observerBacklog() > 0 && time.Since(drain) < 10*time.Minute {
+			time.Sleep(250 * time.Millisecond)
 		}
-		b.quiet(ctx)
+		p.DrainSeconds = time.Since(drain).Seconds()
+		offline, err := b.waitOnline(ctx, callees, 2*time.Minute)
+		if err != nil {
+			return nil, fmt.Errorf("after growing to %d users: %w", target, err)
+		}
+		p.CalleesOfflineSeconds = offline.Seconds()
 		if err := b.measurePopulation(ctx, &p, o, i, probe, caller, callees); err != nil {
 			return nil, err
 		}
@@ -192,6 +206,9 @@ func (b *bench) measurePopulation(ctx context.Context, p *PopulationPoint, o pro
 	p.Registrable, p.Dialable, p.Changed, p.Deleted = percentiles(reg), percentiles(dial), percentiles(changed), percentiles(deleted)
 
 	b.quiet(ctx)
+	if _, err := b.waitOnline(ctx, callees, 2*time.Minute); err != nil {
+		return err
+	}
 	cpu := meterStack()
 	if p.SetupIdle, err = b.setupLatency(ctx, callees, o.SetupCalls); err != nil {
 		return err
@@ -510,16 +527,17 @@ func (r *ProvisioningResult) markdown() string {
 	var b strings.Builder
 	b.WriteString("## Provisioning at scale\n\n")
 	b.WriteString(r.Method + "\n\n")
-	b.WriteString("Growing through the API pushes every new user to the running Asterisk. Asterisk's res_pjsip (pjsip_options) " +
-		"answers each new AOR with a scan of every endpoint, so a bulk grow leaves it a backlog of observer tasks that takes " +
-		"far longer to drain than the grow (column \"observer backlog\"); at each size Asterisk is therefore restarted from its " +
-		"generated files (\"restart\") before anything is measured, as it would start after a bulk import.\n\n")
-	b.WriteString("| users | grow (users/s) | observer backlog | restart | created → registrable p50 / p99 | created → dialable p50 / p99 | changed → old refused p50 / p99 | deleted → refused p50 / p99 | wrong answers | module reloads | full pushes | file writes | switchboard RSS | Asterisk RSS |\n" +
-		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("Growing through the API: Asterisk's res_pjsip (pjsip_options) answers each AOR it did not know with a scan of " +
+		"every endpoint, so the control plane brings passes of 100 or more new users to Asterisk through its files and one " +
+		"reload of res_pjsip (\"bulk reloads\"); \"observer backlog\" is what was left in sorcery's observer queues once the " +
+		"grow was pushed, and how long it took to drain before anything was measured; \"callees offline\" how long the phones " +
+		"registered before the grow were not all online for call control after it.\n\n")
+	b.WriteString("| users | grow (users/s) | bulk reloads | observer backlog | callees offline | created → registrable p50 / p99 | created → dialable p50 / p99 | changed → old refused p50 / p99 | deleted → refused p50 / p99 | wrong answers | module reloads | full pushes | file writes | switchboard RSS | Asterisk RSS |\n" +
+		"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	pair := func(p Percentiles) string { return fmt.Sprintf("%s / %s (n=%d)", ms(p.P50), ms(p.P99), p.N) }
 	for _, p := range r.Points {
-		fmt.Fprintf(&b, "| %d | %.0f | %d tasks | %.1f s | %s | %s | %s | %s | %d | %d | %d | %d | %.1f MiB | %.1f MiB |\n", p.Users, p.CreateRate,
-			p.ObserverBacklog, p.StartSeconds,
+		fmt.Fprintf(&b, "| %d | %.0f | %d | %d tasks, %.1f s | %.1f s | %s | %s | %s | %s | %d | %d | %d | %d | %.1f MiB | %.1f MiB |\n", p.Users, p.CreateRate,
+			p.BulkReloads, p.ObserverBacklog, p.DrainSeconds, p.CalleesOfflineSeconds,
 			pair(p.Registrable), pair(p.Dialable), pair(p.Changed), pair(p.Deleted), p.Wrong, p.ModuleReloads, p.FullPushes,
 			p.FileWrites, p.SwitchboardRSS, p.AsteriskRSS)
 	}
