@@ -33,7 +33,7 @@ func run() int {
 	phases := flag.String("phases", "provisioning,setup,rate,concurrency", "phases to run")
 	out := flag.String("out", "docs", "directory for benchmarks.md and benchmarks.json")
 	setupCalls := flag.Int("setup-calls", 500, "calls per path for the setup-overhead phase")
-	rateSteps := flag.String("rate-steps", "60,80,100", "calls per second to try, in order, for each path")
+	rateSteps := flag.String("rate-steps", "40,60,80,100", "calls per second to try, in order, for each path")
 	rateSeconds := flag.Int("rate-seconds", 60, "seconds each rate step lasts")
 	concSteps := flag.String("concurrency-steps", "50,100,200,300", "concurrent calls to try, in order")
 	concHold := flag.Duration("concurrency-hold", 15*time.Second, "how long the calls of a concurrency step last")
