@@ -33,6 +33,10 @@ const (
 	ReasonDND              = "dnd"          // the callee is not to be disturbed
 	ReasonForwardLoop      = "forward_loop" // a forward led back into the call's path, or too far
 	ReasonTransferred      = "transferred"  // a party transferred the call: it goes on as another one
+	ReasonWrongPIN         = "wrong_pin"    // a room's PIN was entered wrong too many times
+	ReasonRoomFull         = "room_full"    // the room had as many participants as it takes
+	ReasonRoomLocked       = "room_locked"  // the room was locked
+	ReasonKicked           = "kicked"       // an admin or a moderator removed the participant
 	// ReasonEndedUnseen marks a call that ended while the control plane was away and left no
 	// trace of when: its end time is when the control plane found it gone.
 	ReasonEndedUnseen = "ended_unseen"

@@ -1,6 +1,7 @@
-// Package api is Switchboard's REST admin API (chi): users, presence and calls as JSON, with
-// bearer-token auth, size-limited bodies that reject unknown fields, one error shape, health
-// and readiness checks, Prometheus metrics and an OpenAPI 3 description of itself.
+// Package api is Switchboard's REST admin API (chi): users, presence, calls and conference
+// rooms as JSON, with bearer-token auth, size-limited bodies that reject unknown fields, one
+// error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3 description of
+// itself.
 package api
 
 import (
@@ -42,8 +43,10 @@ type Check struct {
 
 // Server serves the admin API.
 type Server struct {
-	Users    *provisioning.Service
-	Calls    CallService // nil until call control is wired
+	Users *provisioning.Service
+	Calls CallService // nil until call control is wired
+	// Rooms manages conference rooms; nil: the room routes answer 503.
+	Rooms    *provisioning.RoomService
 	Token    string
 	Ready    []Check
 	Logger   *slog.Logger
@@ -101,6 +104,17 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/calls", s.listCalls)
 		r.Get("/calls/{id}", s.getCall)
 		r.Delete("/calls/{id}", s.hangupCall)
+		r.Post("/rooms", s.createRoom)
+		r.Get("/rooms", s.listRooms)
+		r.Get("/rooms/{number}", s.getRoom)
+		r.Patch("/rooms/{number}", s.patchRoom)
+		r.Delete("/rooms/{number}", s.deleteRoom)
+		r.Get("/rooms/{number}/participants", s.roomParticipants)
+		r.Post("/rooms/{number}/participants/{id}/mute", s.roomAction(muteParticipant(true)))
+		r.Post("/rooms/{number}/participants/{id}/unmute", s.roomAction(muteParticipant(false)))
+		r.Delete("/rooms/{number}/participants/{id}", s.roomAction(kickParticipant))
+		r.Post("/rooms/{number}/lock", s.roomAction(lockRoom(true)))
+		r.Post("/rooms/{number}/unlock", s.roomAction(lockRoom(false)))
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))

@@ -15,9 +15,9 @@ import (
 	"github.com/switchboard-pbx/switchboard"
 )
 
-// Client calls the admin API; the CLI (`switchboard users ...`) and the end-to-end tests use
-// it. Errors from the server are *switchboard.Error values carrying the server's code and
-// message; StatusError exposes the HTTP status.
+// Client calls the admin API; the CLI (`switchboard users ...`, `switchboard rooms ...`) and the
+// end-to-end tests use it. Errors from the server are *switchboard.Error values carrying the
+// server's code and message; StatusError exposes the HTTP status.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
@@ -164,4 +164,62 @@ func (c *Client) Call(ctx context.Context, id string) (Call, error) {
 // HangupCall ends a call in progress.
 func (c *Client) HangupCall(ctx context.Context, id string) error {
 	return c.do(ctx, "DELETE", "/api/v1/calls/"+url.PathEscape(id), nil, nil)
+}
+
+// CreateRoom creates a conference room.
+func (c *Client) CreateRoom(ctx context.Context, req CreateRoomRequest) (Room, error) {
+	var r Room
+	return r, c.do(ctx, "POST", "/api/v1/rooms", req, &r)
+}
+
+// Rooms returns every conference room, shorter numbers first.
+func (c *Client) Rooms(ctx context.Context) ([]Room, error) {
+	var l RoomList
+	return l.Rooms, c.do(ctx, "GET", "/api/v1/rooms", nil, &l)
+}
+
+// Room returns one room with who is in it now (Live is nil when call control cannot say).
+func (c *Client) Room(ctx context.Context, number string) (RoomDetail, error) {
+	var r RoomDetail
+	return r, c.do(ctx, "GET", "/api/v1/rooms/"+url.PathEscape(number), nil, &r)
+}
+
+// PatchRoom changes some fields of a room.
+func (c *Client) PatchRoom(ctx context.Context, number string, req PatchRoomRequest) (Room, error) {
+	var r Room
+	return r, c.do(ctx, "PATCH", "/api/v1/rooms/"+url.PathEscape(number), req, &r)
+}
+
+// DeleteRoom deletes a room; whoever is in it stays until they leave.
+func (c *Client) DeleteRoom(ctx context.Context, number string) error {
+	return c.do(ctx, "DELETE", "/api/v1/rooms/"+url.PathEscape(number), nil, nil)
+}
+
+// RoomParticipants returns who is in a room now and whether it is locked.
+func (c *Client) RoomParticipants(ctx context.Context, number string) (RoomState, error) {
+	var st RoomState
+	return st, c.do(ctx, "GET", "/api/v1/rooms/"+url.PathEscape(number)+"/participants", nil, &st)
+}
+
+// MuteParticipant mutes (muted) or unmutes a participant of a room.
+func (c *Client) MuteParticipant(ctx context.Context, number, id string, muted bool) error {
+	action := "/unmute"
+	if muted {
+		action = "/mute"
+	}
+	return c.do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(number)+"/participants/"+url.PathEscape(id)+action, nil, nil)
+}
+
+// KickParticipant hangs up a participant of a room.
+func (c *Client) KickParticipant(ctx context.Context, number, id string) error {
+	return c.do(ctx, "DELETE", "/api/v1/rooms/"+url.PathEscape(number)+"/participants/"+url.PathEscape(id), nil, nil)
+}
+
+// LockRoom locks a room (nobody new joins) or unlocks it.
+func (c *Client) LockRoom(ctx context.Context, number string, locked bool) error {
+	action := "/unlock"
+	if locked {
+		action = "/lock"
+	}
+	return c.do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(number)+action, nil, nil)
 }

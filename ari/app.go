@@ -30,6 +30,8 @@ type App struct {
 	// over only channels in this application.
 	AppName string
 	Users   switchboard.UserDirectory
+	// Rooms tells which numbers are conference rooms (nil: none are).
+	Rooms   switchboard.RoomDirectory
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -47,6 +49,7 @@ type App struct {
 	mu       sync.Mutex
 	calls    map[string]*call // by call ID
 	channels map[string]*call // by every channel a call owns (caller, legs)
+	rooms    map[string]*room // by number: the rooms people have been in
 	ctx      context.Context
 	wg       sync.WaitGroup
 }
@@ -55,6 +58,7 @@ func (a *App) init() {
 	a.once.Do(func() {
 		a.calls = map[string]*call{}
 		a.channels = map[string]*call{}
+		a.rooms = map[string]*room{}
 		if a.Logger == nil {
 			a.Logger = slog.New(slog.DiscardHandler)
 		}
@@ -183,6 +187,15 @@ func eventChannel(e v5.Event) string {
 		return e.Peer.ID
 	case *ChannelTransfer:
 		return e.ReferredBy.Source.ID
+	case *v5.ChannelDtmfReceived:
+		return e.Channel.ID
+	case *v5.PlaybackFinished:
+		// Only playbacks to a channel concern a call (a room's tones go to its bridge).
+		id, _ := strings.CutPrefix(e.Playback.TargetURI, "channel:")
+		if id == e.Playback.TargetURI {
+			return ""
+		}
+		return id
 	}
 	return ""
 }

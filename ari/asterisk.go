@@ -44,8 +44,20 @@ type Asterisk interface {
 	Subscribe(ctx context.Context, channelID string) error
 	// Snapshot lists every channel and every Switchboard bridge.
 	Snapshot(ctx context.Context) (Snapshot, error)
-	// SetGlobal sets a dialplan global variable.
+	// SetGlobal sets a dialplan global variable; Global reads one ("" when unset).
 	SetGlobal(ctx context.Context, name, value string) error
+	Global(ctx context.Context, name string) (string, error)
+	// Play plays media (sound:x, tone:y) to a channel, in order, as one playback;
+	// PlayToBridge to everyone in a bridge. StopPlayback ends a playback early.
+	Play(ctx context.Context, channelID, playbackID string, media ...string) error
+	PlayToBridge(ctx context.Context, bridgeID, playbackID string, media ...string) error
+	StopPlayback(ctx context.Context, playbackID string) error
+	// BridgeMOH starts or stops music on hold in a bridge.
+	BridgeMOH(ctx context.Context, bridgeID string, on bool) error
+	// Mute stops or restores the audio a channel sends into its bridge.
+	Mute(ctx context.Context, channelID string, muted bool) error
+	// BridgeByID returns one bridge (ENOTFOUND when there is none).
+	BridgeByID(ctx context.Context, bridgeID string) (Bridge, error)
 	// TakeEndStamp returns (and deletes) the end time the dialplan noted for a caller channel
 	// that hung up while the control plane was away; zero when it noted none.
 	TakeEndStamp(ctx context.Context, channelID string) (time.Time, error)

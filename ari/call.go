@@ -38,6 +38,8 @@ type call struct {
 	inBridge  bool         // the caller is in it
 	ringUntil time.Time    // when call control gives up on the ringing legs itself
 	lookupErr error        // what went wrong asking Asterisk while routing
+	playbacks int          // prompts played so far (each playback gets the next number)
+	member    *member      // in a conference room: the participant the call is
 
 	stop       chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
 	hangup     chan struct{} // closed when an admin asks for the call to end

@@ -63,7 +63,7 @@ func (c *call) party(ext string) (routing.Party, bool) {
 	u, err := c.app.Users.User(c.op(), ext)
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
-		return routing.Party{}, false
+		return c.roomParty(ext)
 	case err != nil:
 		c.lookupErr = err
 		return routing.Party{}, false
@@ -93,6 +93,22 @@ func (c *call) party(ext string) (routing.Party, bool) {
 	return p, true
 }
 
+// roomParty tells routing about a number no user has: a conference room's, or nobody's.
+func (c *call) roomParty(number string) (routing.Party, bool) {
+	if c.app.Rooms == nil {
+		return routing.Party{}, false
+	}
+	r, err := c.app.Rooms.Room(c.op(), number)
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+		return routing.Party{}, false
+	case err != nil:
+		c.lookupErr = err
+		return routing.Party{}, false
+	}
+	return routing.Party{Room: &r}, true
+}
+
 // execute carries out a routing step.
 func (c *call) execute(s routing.Step) step {
 	c.route = s
@@ -115,6 +131,8 @@ func (c *call) execute(s routing.Step) step {
 		return nil
 	case routing.Voicemail:
 		return c.toVoicemail(s)
+	case routing.Conference:
+		return c.joinRoom
 	}
 	return c.startRinging
 }

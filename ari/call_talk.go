@@ -157,13 +157,19 @@ func (c *call) inDialplan(ctx context.Context) step {
 }
 
 // callerLeft reads the events that came while the callee was looked up (they can only be the
-// caller's) and reports whether the caller has left.
+// caller's) and reports whether the caller has left. Keys pressed meanwhile are kept: they
+// may answer the prompt that comes next (a room's PIN typed ahead).
 func (c *call) callerLeft() bool {
 	gone := false
+	var keys []v5.Event
 	for e := c.mailbox.next(); e != nil; e = c.mailbox.next() {
 		if left(e) == c.callerCh {
 			gone = true
 		}
+		if _, ok := e.(*v5.ChannelDtmfReceived); ok {
+			keys = append(keys, e)
+		}
 	}
+	c.mailbox.unshift(keys)
 	return gone
 }

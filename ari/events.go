@@ -233,6 +233,8 @@ func (q *eventQueue) pop(ctx context.Context) (queued, bool) {
 var eventTypes = []string{
 	"StasisStart", "StasisEnd", "ChannelStateChange", "ChannelDestroyed", "ChannelHangupRequest",
 	"Dial", "ChannelTransfer", "ApplicationReplaced",
+	// Conference rooms: the digits of PINs and moderators' keys, and the end of prompts.
+	"ChannelDtmfReceived", "PlaybackFinished",
 }
 
 // FilterEvents restricts the application's events to those call control reads.

@@ -47,6 +47,8 @@ type simChannel struct {
 	subscribed bool
 	peerOnEnd  string // the hangup handler: the channel to end when this one hangs up
 	onlyIfUp   bool
+	vars       map[string]string
+	muted      bool
 }
 
 func newSim() *simAsterisk {
@@ -253,7 +255,7 @@ func (f *simAsterisk) ChannelVariable(_ context.Context, id, name string) (strin
 	if ext, ok := strings.CutPrefix(name, "PJSIP_DIAL_CONTACTS("); ok {
 		return strings.Join(f.contacts[strings.TrimSuffix(ext, ")")], "&"), nil
 	}
-	return "", nil
+	return f.channels[id].vars[name], nil
 }
 
 func (f *simAsterisk) SetVariable(_ context.Context, id, name, value string) error {
@@ -267,6 +269,12 @@ func (f *simAsterisk) SetVariable(_ context.Context, id, name, value string) err
 	}
 	if c := f.channels[id]; c != nil && name == "CHANNEL(hangup_handler_wipe)" {
 		c.peerOnEnd, c.onlyIfUp = "", false
+	}
+	if c := f.channels[id]; c != nil {
+		if c.vars == nil {
+			c.vars = map[string]string{}
+		}
+		c.vars[name] = value
 	}
 	return nil
 }
@@ -353,7 +361,9 @@ func (f *simAsterisk) Snapshot(context.Context) (ari.Snapshot, error) {
 		s.Channels = append(s.Channels, c.Channel)
 	}
 	for id, chans := range f.bridges {
-		s.Bridges = append(s.Bridges, ari.Bridge{ID: id, Channels: slices.Clone(chans)})
+		if strings.HasPrefix(id, ari.BridgePrefix) { // as the client lists them
+			s.Bridges = append(s.Bridges, ari.Bridge{ID: id, Channels: slices.Clone(chans)})
+		}
 	}
 	return s, nil
 }

@@ -1,6 +1,6 @@
-// Package postgres stores Switchboard's users and call records in PostgreSQL with pgx. It is
-// the only package that knows SQL; its errors are translated into the switchboard vocabulary
-// in one function, translate.
+// Package postgres stores Switchboard's users, conference rooms and call records in PostgreSQL
+// with pgx. It is the only package that knows SQL; its errors are translated into the
+// switchboard vocabulary in one function, translate.
 package postgres
 
 import (
@@ -68,6 +68,17 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) error {
 		logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
+}
+
+// violatedConstraint returns the constraint a PostgreSQL error names ("" for any other error),
+// so that a store can say which rule a conflict broke: a number taken by a user (users_pkey)
+// or by either a user or a room (numbers_pkey).
+func violatedConstraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
 }
 
 // translate turns a pgx error into the switchboard vocabulary. It is the only place that

@@ -38,7 +38,7 @@ func userValues(u switchboard.User) []any {
 		f.Unconditional.Destination, f.Busy.Enabled, f.Busy.Destination, f.NoAnswer.Enabled, f.NoAnswer.Destination}
 }
 
-// CreateUser inserts a user; ECONFLICT when the extension exists.
+// CreateUser inserts a user; ECONFLICT when a user or a conference room has the extension.
 func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchboard.User, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO users
 		(extension, name, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin, ring_timeout,
@@ -48,8 +48,13 @@ func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchb
 		append([]any{u.Extension}, userValues(u)...)...)
 	created, err := scanUser(row)
 	if err != nil {
+		constraint := violatedConstraint(err)
 		err = translate("insert user", err)
 		if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
+			if constraint == "numbers_pkey" {
+				// Not a user: another kind of number has it (a conference room).
+				return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a conference room", u.Extension)
+			}
 			return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
 		}
 		return switchboard.User{}, err

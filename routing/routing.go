@@ -24,9 +24,12 @@ type Party struct {
 	Devices []string
 	// InCall says a phone of theirs is in a call already.
 	InCall bool
+	// Room, when not nil, says the number is a conference room's, not a user's: a call that
+	// reaches it (dialled, or forwarded there) joins the room.
+	Room *switchboard.Room
 }
 
-// Lookup returns what is known of an extension now; ok is false when no user has it.
+// Lookup returns what is known of a number now; ok is false when nobody (no user, no room) has it.
 type Lookup func(ext string) (p Party, ok bool)
 
 // Call is a call being routed.
@@ -40,12 +43,13 @@ type Kind int
 
 // The kinds of steps.
 const (
-	Ring      Kind = iota // ring the target's phones
-	Voicemail             // the target's mailbox (which plays an announcement when it has none)
-	Reject                // refuse the call
+	Ring       Kind = iota // ring the target's phones
+	Voicemail              // the target's mailbox (which plays an announcement when it has none)
+	Reject                 // refuse the call
+	Conference             // join a conference room
 )
 
-func (k Kind) String() string { return [...]string{"ring", "voicemail", "reject"}[k] }
+func (k Kind) String() string { return [...]string{"ring", "voicemail", "reject", "conference"}[k] }
 
 // Greeting is which greeting a mailbox plays.
 type Greeting string
@@ -73,6 +77,7 @@ type Step struct {
 	Timeout  time.Duration    // Ring: how long they ring
 	Greeting Greeting         // Voicemail
 	Cause    Cause            // Reject
+	Room     switchboard.Room // Conference: the room the call joins
 	// Reason says why the step was chosen: switchboard.ReasonBusy, ReasonOffline, ReasonDND,
 	// ReasonNoAnswer... ("" for a plain ring).
 	Reason string
@@ -140,6 +145,9 @@ func After(ring Step, result Result, lookup Lookup) Step {
 
 // reach is the call arriving at p, having been through path (hops says how).
 func reach(p Party, path []string, hops []Forwarding, lookup Lookup) Step {
+	if p.Room != nil {
+		return Step{Kind: Conference, Room: *p.Room, Path: with(path, p.Room.Number), Forwarded: hops}
+	}
 	u := p.User
 	if next, ok := forward(p, path, hops, Unconditional, u.Calls.Forwards.Unconditional, lookup); ok {
 		return next

@@ -52,6 +52,11 @@ func disabledAlways(to string) func(*routing.Party) {
 	return func(p *routing.Party) { p.User.Calls.Forwards.Unconditional = switchboard.Forward{Destination: to} }
 }
 
+// room is a conference room's number (keyed like a user's in lookupOf).
+func room(number string) routing.Party {
+	return routing.Party{User: switchboard.User{Extension: number}, Room: &switchboard.Room{Number: number, Name: "Room " + number}}
+}
+
 func lookupOf(parties ...routing.Party) routing.Lookup {
 	m := map[string]routing.Party{}
 	for _, p := range parties {
@@ -74,6 +79,8 @@ func describe(s routing.Step) string {
 		fmt.Fprintf(&b, "voicemail %s %s", s.Target.Extension, s.Greeting)
 	case routing.Reject:
 		fmt.Fprintf(&b, "reject %s", s.Cause)
+	case routing.Conference:
+		fmt.Fprintf(&b, "conference %s", s.Room.Number)
 	}
 	if s.Reason != "" {
 		fmt.Fprintf(&b, " [%s]", s.Reason)
@@ -93,6 +100,13 @@ func TestRoute(t *testing.T) {
 	}{
 		{"Rings", "1002", []routing.Party{user("1002")}, "ring 1002 (1 phones, 20s)"},
 		{"RingsEveryPhone", "1002", []routing.Party{user("1002", twoPhones, ringFor(30))}, "ring 1002 (2 phones, 30s)"},
+		{"Room", "800", []routing.Party{user("1002"), room("800")}, "conference 800"},
+		// A forward may lead into a conference room (a user who sends their calls to the
+		// team's meeting): the call joins it.
+		{"UnconditionalToRoom", "1002", []routing.Party{user("1002", always("800")), room("800")},
+			"conference 800 1002>800(unconditional)"},
+		{"NoAnswerToRoom", "1002", []routing.Party{user("1002", offline, onNoAnswer("800")), room("800")},
+			"conference 800 1002>800(no_answer)"},
 		{"UnknownNumber", "4040", []routing.Party{user("1002")}, "reject unallocated [unknown_extension]"},
 		{"Offline", "1002", []routing.Party{user("1002", offline)}, "voicemail 1002 unavailable [offline]"},
 		// Without a mailbox the voicemail step plays an announcement: the caller is told.

@@ -3,6 +3,7 @@
 //	switchboard serve        REST API, ARI app, FastAGI server, config generation (migrates first)
 //	switchboard migrate      apply database migrations and exit
 //	switchboard users ...    manage users through the REST API (add, list, show, passwd, rm)
+//	switchboard rooms ...    manage conference rooms and the people in them through the REST API
 //	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the environment (see README.md); this package is the only place
@@ -29,6 +30,8 @@ commands:
   serve        run the control plane (REST API, ARI app, FastAGI, config generation)
   migrate      apply database migrations and exit
   users        manage users: add, list, show, passwd, rm (run "switchboard users" for help)
+  rooms        manage conference rooms: add, list, show, set, rm, mute, unmute, kick, lock,
+               unlock (run "switchboard rooms" for help)
   healthcheck  exit 0 when the local server answers /readyz with 200
 `
 
@@ -45,6 +48,8 @@ func run(ctx context.Context, args []string) int {
 		err = migrate(ctx)
 	case "users":
 		return users(ctx, args[1:], os.Stdout, os.Stderr)
+	case "rooms":
+		return rooms(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
 	case "-h", "--help", "help":

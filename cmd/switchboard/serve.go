@@ -73,7 +73,8 @@ func serve(ctx context.Context) error {
 
 	callStore := &postgres.CallStore{DB: db}
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
-	app := &ari.App{Asterisk: ariClient, Users: directory, Records: recorder,
+	roomStore := &postgres.RoomStore{DB: db}
+	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
@@ -86,6 +87,7 @@ func serve(ctx context.Context) error {
 
 	server, err := api.NewServer(api.Server{
 		Users:  userService,
+		Rooms:  &provisioning.RoomService{Store: roomStore, Live: app},
 		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),

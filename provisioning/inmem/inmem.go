@@ -1,6 +1,8 @@
-// Package inmem is an in-memory switchboard.UserStore for unit tests of the layers above the
-// store (API, configuration applier). It behaves like the PostgreSQL store: same ordering, same
-// error codes. It can be told to fail, as an unreachable database would.
+// Package inmem is an in-memory switchboard.UserStore and RoomStore for unit tests of the
+// layers above the store (API, configuration applier), and an in-memory switchboard.RoomControl
+// standing in for call control. The stores behave like the PostgreSQL ones: same ordering, same
+// error codes, one plan of numbers for users and rooms. They can be told to fail, as an
+// unreachable database would.
 package inmem
 
 import (
@@ -21,6 +23,7 @@ type UserStore struct {
 	deleted  map[string]bool
 	version  int64
 	down     bool
+	rooms    *RoomStore // the rooms sharing the plan of numbers, if any
 }
 
 var _ switchboard.UserStore = (*UserStore)(nil)
@@ -64,6 +67,9 @@ func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboa
 	}
 	if _, ok := s.users[u.Extension]; ok {
 		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
+	}
+	if _, ok := s.rooms.numbers()[u.Extension]; ok {
+		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a conference room", u.Extension)
 	}
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
