@@ -57,9 +57,12 @@ type CallRecord struct {
 	ForwardedTo []string
 	// TransferredFrom is the call a transfer made this one from (its ID); "" otherwise.
 	TransferredFrom string
-	StartedAt       time.Time
-	AnsweredAt      time.Time // zero when never answered
-	EndedAt         time.Time // zero while the call is in progress
+	// AnsweredBy is the extension whose phone answered (a member of a ring group, the callee,
+	// the user a forward reached); "" when no phone answered.
+	AnsweredBy string
+	StartedAt  time.Time
+	AnsweredAt time.Time // zero when never answered
+	EndedAt    time.Time // zero while the call is in progress
 }
 
 // Active reports whether the call is still in progress.
@@ -85,6 +88,7 @@ type CallChange struct {
 	ForwardedTo   []string
 	Outcome       Outcome
 	Reason        string
+	AnsweredBy    string
 	AnsweredAt    time.Time
 	EndedAt       time.Time
 }
@@ -109,6 +113,9 @@ func (ch CallChange) Apply(r CallRecord) CallRecord {
 	}
 	if ch.Reason != "" {
 		r.Reason = ch.Reason
+	}
+	if r.AnsweredBy == "" {
+		r.AnsweredBy = ch.AnsweredBy
 	}
 	if r.AnsweredAt.IsZero() {
 		r.AnsweredAt = ch.AnsweredAt
