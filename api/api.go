@@ -1,7 +1,7 @@
-// Package api is Switchboard's REST admin API (chi): users, presence, calls and conference
-// rooms as JSON, with bearer-token auth, size-limited bodies that reject unknown fields, one
-// error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3 description of
-// itself.
+// Package api is Switchboard's REST admin API (chi): users, presence, calls, conference rooms
+// and ring groups as JSON, with bearer-token auth, size-limited bodies that reject unknown
+// fields, one error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3
+// description of itself.
 package api
 
 import (
@@ -46,7 +46,10 @@ type Server struct {
 	Users *provisioning.Service
 	Calls CallService // nil until call control is wired
 	// Rooms manages conference rooms; nil: the room routes answer 503.
-	Rooms    *provisioning.RoomService
+	Rooms *provisioning.RoomService
+	// Groups manages ring groups; nil: the group routes answer 503.
+	Groups *provisioning.GroupService
+
 	Token    string
 	Ready    []Check
 	Logger   *slog.Logger
@@ -115,6 +118,11 @@ func (s *Server) Handler() http.Handler {
 		r.Delete("/rooms/{number}/participants/{id}", s.roomAction(kickParticipant))
 		r.Post("/rooms/{number}/lock", s.roomAction(lockRoom(true)))
 		r.Post("/rooms/{number}/unlock", s.roomAction(lockRoom(false)))
+		r.Post("/groups", s.createGroup)
+		r.Get("/groups", s.listGroups)
+		r.Get("/groups/{number}", s.getGroup)
+		r.Patch("/groups/{number}", s.patchGroup)
+		r.Delete("/groups/{number}", s.deleteGroup)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))

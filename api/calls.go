@@ -31,10 +31,13 @@ type Call struct {
 	// took it in their mailbox.
 	ForwardedTo []string `json:"forwarded_to,omitempty"`
 	// TransferredFrom is the call a transfer made this one from.
-	TransferredFrom string     `json:"transferred_from,omitempty"`
-	StartedAt       time.Time  `json:"started_at"`
-	AnsweredAt      *time.Time `json:"answered_at,omitempty"`
-	EndedAt         *time.Time `json:"ended_at,omitempty"`
+	TransferredFrom string `json:"transferred_from,omitempty"`
+	// AnsweredBy is the extension whose phone answered: the callee, a member of a ring group,
+	// the user a forward reached.
+	AnsweredBy string     `json:"answered_by,omitempty"`
+	StartedAt  time.Time  `json:"started_at"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+	EndedAt    *time.Time `json:"ended_at,omitempty"`
 }
 
 // CallList is a page of calls, newest first.
@@ -53,8 +56,8 @@ func optTime(t time.Time) *time.Time {
 
 func toCall(r switchboard.CallRecord) Call {
 	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
-		Reason: r.Reason, ForwardedTo: r.ForwardedTo, TransferredFrom: r.TransferredFrom, StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt),
-		EndedAt: optTime(r.EndedAt)}
+		Reason: r.Reason, ForwardedTo: r.ForwardedTo, TransferredFrom: r.TransferredFrom, AnsweredBy: r.AnsweredBy,
+		StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt), EndedAt: optTime(r.EndedAt)}
 }
 
 func (s *Server) callService(w http.ResponseWriter, r *http.Request) bool {

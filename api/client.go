@@ -15,9 +15,10 @@ import (
 	"github.com/switchboard-pbx/switchboard"
 )
 
-// Client calls the admin API; the CLI (`switchboard users ...`, `switchboard rooms ...`) and the
-// end-to-end tests use it. Errors from the server are *switchboard.Error values carrying the
-// server's code and message; StatusError exposes the HTTP status.
+// Client calls the admin API; the CLI (`switchboard users ...`, `switchboard rooms ...`,
+// `switchboard groups ...`) and the end-to-end tests use it. Errors from the server are
+// *switchboard.Error values carrying the server's code and message; StatusError exposes the
+// HTTP status.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
@@ -222,4 +223,33 @@ func (c *Client) LockRoom(ctx context.Context, number string, locked bool) error
 		action = "/lock"
 	}
 	return c.do(ctx, "POST", "/api/v1/rooms/"+url.PathEscape(number)+action, nil, nil)
+}
+
+// CreateGroup creates a ring group.
+func (c *Client) CreateGroup(ctx context.Context, req CreateGroupRequest) (Group, error) {
+	var g Group
+	return g, c.do(ctx, "POST", "/api/v1/groups", req, &g)
+}
+
+// Groups returns every ring group, shorter numbers first.
+func (c *Client) Groups(ctx context.Context) ([]Group, error) {
+	var l GroupList
+	return l.Groups, c.do(ctx, "GET", "/api/v1/groups", nil, &l)
+}
+
+// Group returns one ring group.
+func (c *Client) Group(ctx context.Context, number string) (Group, error) {
+	var g Group
+	return g, c.do(ctx, "GET", "/api/v1/groups/"+url.PathEscape(number), nil, &g)
+}
+
+// PatchGroup changes some fields of a group; members, when given, replaces the whole list.
+func (c *Client) PatchGroup(ctx context.Context, number string, req PatchGroupRequest) (Group, error) {
+	var g Group
+	return g, c.do(ctx, "PATCH", "/api/v1/groups/"+url.PathEscape(number), req, &g)
+}
+
+// DeleteGroup deletes a group; calls ringing its members go on.
+func (c *Client) DeleteGroup(ctx context.Context, number string) error {
+	return c.do(ctx, "DELETE", "/api/v1/groups/"+url.PathEscape(number), nil, nil)
 }

@@ -30,8 +30,9 @@ type App struct {
 	// over only channels in this application.
 	AppName string
 	Users   switchboard.UserDirectory
-	// Rooms tells which numbers are conference rooms (nil: none are).
+	// Rooms and Groups tell which numbers are conference rooms and ring groups (nil: none).
 	Rooms   switchboard.RoomDirectory
+	Groups  switchboard.GroupDirectory
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics

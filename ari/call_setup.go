@@ -93,20 +93,30 @@ func (c *call) party(ext string) (routing.Party, bool) {
 	return p, true
 }
 
-// roomParty tells routing about a number no user has: a conference room's, or nobody's.
+// roomParty tells routing about a number no user has: a conference room's, a ring group's,
+// or nobody's.
 func (c *call) roomParty(number string) (routing.Party, bool) {
-	if c.app.Rooms == nil {
-		return routing.Party{}, false
+	if c.app.Rooms != nil {
+		r, err := c.app.Rooms.Room(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{Room: &r}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
 	}
-	r, err := c.app.Rooms.Room(c.op(), number)
-	switch {
-	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
-		return routing.Party{}, false
-	case err != nil:
-		c.lookupErr = err
-		return routing.Party{}, false
+	if c.app.Groups != nil {
+		g, err := c.app.Groups.Group(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{User: switchboard.User{Extension: g.Number, Name: g.Name}, Group: &g}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
 	}
-	return routing.Party{Room: &r}, true
+	return routing.Party{}, false
 }
 
 // execute carries out a routing step.

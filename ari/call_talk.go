@@ -15,8 +15,9 @@ import (
 // seen (a leg that answered before it joined the bridge).
 func (c *call) answered(ctx context.Context) step {
 	at := time.Now()
-	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: at, CalleeChannel: c.talking.id})
-	c.log.Info("answered", "callee_channel", c.talking.id, "bridge", c.bridge)
+	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: at, CalleeChannel: c.talking.id,
+		AnsweredBy: endpointOf(c.talking.name)})
+	c.log.Info("answered", "callee_channel", c.talking.id, "answered_by", endpointOf(c.talking.name), "bridge", c.bridge)
 	return c.talk(at)
 }
 

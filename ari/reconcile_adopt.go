@@ -52,7 +52,8 @@ func (a *App) adopt(ctx context.Context, ad adoption) {
 	case adoptTalk:
 		if ad.rec.Outcome != switchboard.Answered {
 			// Answered while nobody watched: the answer is noted now, when it is first seen.
-			c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: time.Now(), CalleeChannel: ad.leg.ID})
+			c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: time.Now(), CalleeChannel: ad.leg.ID,
+				AnsweredBy: endpointOf(ad.leg.Name)})
 		}
 		from = c.talk(time.Time{})
 	case adoptConnect:
@@ -80,6 +81,9 @@ func (a *App) adopt(ctx context.Context, ad adoption) {
 func (a *App) routeOf(ctx context.Context, ad adoption) routing.Step {
 	path := append([]string{ad.rec.Callee}, ad.rec.ForwardedTo...)
 	target := path[len(path)-1]
+	if s, ok := a.groupRouteOf(ctx, ad, path); ok {
+		return s
+	}
 	if len(ad.ringing) > 0 {
 		if ext := endpointOf(ad.ringing[0].Name); ext != "" {
 			target = ext
@@ -148,7 +152,8 @@ func (c *call) connect(ctx context.Context) step {
 			return c.suspend(err)
 		}
 	}
-	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: time.Now(), Bridge: c.bridge, CalleeChannel: c.talking.id})
+	c.setRecord(switchboard.CallChange{Outcome: switchboard.Answered, AnsweredAt: time.Now(), Bridge: c.bridge, CalleeChannel: c.talking.id,
+		AnsweredBy: endpointOf(c.talking.name)})
 	c.log.Info("joined a callee that answered while nobody watched")
 	return c.talk(time.Time{})
 }
@@ -161,4 +166,28 @@ func (c *call) resumeRinging(ctx context.Context) step {
 	}
 	c.ringUntil = time.Now().Add(timeout + c.app.RingGrace)
 	return c.ringing
+}
+
+// groupRouteOf rebuilds the ringing step of an adopted call that rings a ring group's members:
+// what follows is the group's (the next member when hunting, else its destination), not the
+// rules of the member whose phone rings.
+func (a *App) groupRouteOf(ctx context.Context, ad adoption, path []string) (routing.Step, bool) {
+	if a.Groups == nil {
+		return routing.Step{}, false
+	}
+	g, err := a.Groups.Group(ctx, path[len(path)-1])
+	if err != nil {
+		return routing.Step{}, false
+	}
+	s := routing.Step{Kind: routing.Ring, Target: switchboard.User{Extension: g.Number, Name: g.Name}, Group: &g,
+		Path: path, Caller: ad.rec.Caller, Timeout: time.Duration(g.RingSeconds) * time.Second}
+	if len(ad.ringing) > 0 {
+		if i := slices.Index(g.Members, endpointOf(ad.ringing[0].Name)); i >= 0 {
+			s.Member = i
+		}
+	}
+	for i := 1; i < len(path); i++ {
+		s.Forwarded = append(s.Forwarded, routing.Forwarding{From: path[i-1], To: path[i]})
+	}
+	return s, true
 }

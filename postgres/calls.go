@@ -18,14 +18,15 @@ type CallStore struct {
 var _ switchboard.CallStore = (*CallStore)(nil)
 
 const callColumns = `id, caller, callee, outcome, reason, caller_channel, callee_channel, bridge,
-	started_at, answered_at, ended_at, forwarded_to, transferred_from`
+	started_at, answered_at, ended_at, forwarded_to, transferred_from, answered_by`
 
 func scanCall(row pgx.Row) (switchboard.CallRecord, error) {
 	var r switchboard.CallRecord
 	var outcome string
 	var answered, ended *time.Time
 	err := row.Scan(&r.ID, &r.Caller, &r.Callee, &outcome, &r.Reason, &r.CallerChannel,
-		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended, &r.ForwardedTo, &r.TransferredFrom)
+		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended, &r.ForwardedTo, &r.TransferredFrom,
+		&r.AnsweredBy)
 	if len(r.ForwardedTo) == 0 {
 		r.ForwardedTo = nil
 	}
@@ -47,25 +48,27 @@ func nullTime(t time.Time) *time.Time {
 }
 
 // ApplyCallChange creates the record or updates the columns the change names, in one
-// statement: the first answer and end times stored win (COALESCE keeps them), other columns
-// take the change's value when it has one. No writer ever replaces a column it did not name. A
-// change without a start time never creates a record: ENOTFOUND when there is none to update.
+// statement: the first answer and end times stored win (COALESCE keeps them), and so does the
+// first extension recorded as answering; other columns take the change's value when it has
+// one. No writer ever replaces a column it did not name. A change without a start time never
+// creates a record: ENOTFOUND when there is none to update.
 func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChange) error {
 	// $1 id, $2 outcome, $3 reason, $4 callee channel, $5 bridge, $6 answered, $7 ended,
-	// $8 forwarded to.
+	// $8 forwarded to, $9 answered by.
 	const set = `outcome = COALESCE(NULLIF($2, ''), calls.outcome),
 			reason = COALESCE(NULLIF($3, ''), calls.reason),
 			callee_channel = COALESCE(NULLIF($4, ''), calls.callee_channel),
 			bridge = COALESCE(NULLIF($5, ''), calls.bridge),
 			answered_at = COALESCE(calls.answered_at, $6),
 			ended_at = COALESCE(calls.ended_at, $7),
-			forwarded_to = CASE WHEN cardinality($8::text[]) > 0 THEN $8 ELSE calls.forwarded_to END`
+			forwarded_to = CASE WHEN cardinality($8::text[]) > 0 THEN $8 ELSE calls.forwarded_to END,
+			answered_by = CASE WHEN calls.answered_by = '' THEN $9 ELSE calls.answered_by END`
 	forwarded := ch.ForwardedTo
 	if forwarded == nil {
 		forwarded = []string{}
 	}
 	args := []any{ch.ID, string(ch.Outcome), ch.Reason, ch.CalleeChannel, ch.Bridge,
-		nullTime(ch.AnsweredAt), nullTime(ch.EndedAt), forwarded}
+		nullTime(ch.AnsweredAt), nullTime(ch.EndedAt), forwarded, ch.AnsweredBy}
 	if ch.StartedAt.IsZero() {
 		tag, err := s.DB.pool.Exec(ctx, `UPDATE calls SET `+set+` WHERE id::text = $1`, args...)
 		if err != nil {
@@ -78,7 +81,7 @@ func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChan
 	}
 	args = append(args, ch.Caller, ch.Callee, ch.CallerChannel, ch.StartedAt, ch.TransferredFrom)
 	_, err := s.DB.pool.Exec(ctx, `INSERT INTO calls (`+callColumns+`)
-		VALUES ($1, $9, $10, $2, $3, $11, $4, $5, $12, $6, $7, $8, $13)
+		VALUES ($1, $10, $11, $2, $3, $12, $4, $5, $13, $6, $7, $8, $14, $9)
 		ON CONFLICT (id) DO UPDATE SET `+set, args...)
 	return translate("save call "+ch.ID, err)
 }

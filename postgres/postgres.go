@@ -1,6 +1,6 @@
-// Package postgres stores Switchboard's users, conference rooms and call records in PostgreSQL
-// with pgx. It is the only package that knows SQL; its errors are translated into the
-// switchboard vocabulary in one function, translate.
+// Package postgres stores Switchboard's users, conference rooms, ring groups and call records
+// in PostgreSQL with pgx. It is the only package that knows SQL; its errors are translated into
+// the switchboard vocabulary in one function, translate.
 package postgres
 
 import (
@@ -72,7 +72,8 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) error {
 
 // violatedConstraint returns the constraint a PostgreSQL error names ("" for any other error),
 // so that a store can say which rule a conflict broke: a number taken by a user (users_pkey)
-// or by either a user or a room (numbers_pkey).
+// or by any user, room or group (numbers_pkey), a member of a group who is not a user
+// (group_members_extension_fkey).
 func violatedConstraint(err error) string {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -99,7 +100,7 @@ func translate(op string, err error) error {
 		switch pgErr.Code {
 		case "23505": // unique_violation
 			return fmt.Errorf("%s: %w", op, switchboard.Errorf(switchboard.ECONFLICT, "already exists"))
-		case "23514", "23502", "22001": // check_violation, not_null_violation, string_data_right_truncation
+		case "23514", "23502", "22001", "23503": // check_violation, not_null_violation, string_data_right_truncation, foreign_key_violation
 			return fmt.Errorf("%s: %w", op, switchboard.Errorf(switchboard.EINVALID, "rejected by the database: %s", pgErr.ConstraintName))
 		case "57P01", "57P02", "57P03", "53300": // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
 			return fmt.Errorf("%s: %w: %w", op, switchboard.Errorf(switchboard.EUNAVAILABLE, "database unavailable"), err)

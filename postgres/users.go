@@ -38,7 +38,8 @@ func userValues(u switchboard.User) []any {
 		f.Unconditional.Destination, f.Busy.Enabled, f.Busy.Destination, f.NoAnswer.Enabled, f.NoAnswer.Destination}
 }
 
-// CreateUser inserts a user; ECONFLICT when a user or a conference room has the extension.
+// CreateUser inserts a user; ECONFLICT when a user, a conference room or a ring group has the
+// extension.
 func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchboard.User, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO users
 		(extension, name, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin, ring_timeout,
@@ -52,14 +53,31 @@ func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchb
 		err = translate("insert user", err)
 		if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
 			if constraint == "numbers_pkey" {
-				// Not a user: another kind of number has it (a conference room).
-				return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a conference room", u.Extension)
+				// Not a user: another kind of number has it (a conference room or a ring group).
+				if by := s.DB.numberTakenBy(ctx, u.Extension); by != "" {
+					return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by %s", u.Extension, by)
+				}
+				return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", u.Extension)
 			}
 			return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
 		}
 		return switchboard.User{}, err
 	}
 	return created, nil
+}
+
+// numberKinds name the kinds of the numbers table in messages.
+var numberKinds = map[string]string{"user": "a user", "room": "a conference room", "group": "a ring group"}
+
+// numberTakenBy says what has a number ("a ring group"), for the message of a clash the
+// numbers table found; "" when it cannot say (the number was freed since, or the database
+// does not answer), and the message then names no kind rather than a wrong one.
+func (db *DB) numberTakenBy(ctx context.Context, number string) string {
+	var kind string
+	if err := db.pool.QueryRow(ctx, `SELECT kind FROM numbers WHERE number = $1`, number).Scan(&kind); err != nil {
+		return ""
+	}
+	return numberKinds[kind]
 }
 
 // User returns one user; ENOTFOUND when there is none.

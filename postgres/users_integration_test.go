@@ -241,13 +241,15 @@ func TestCallStore(t *testing.T) {
 	t.Run("ChangesNameTheirColumns", func(t *testing.T) {
 		steps := []switchboard.CallChange{
 			{ID: ids[0], CalleeChannel: "leg-0", Bridge: "sb-0", ForwardedTo: []string{"1003", "1004"}},
-			{ID: ids[0], Outcome: switchboard.Answered, AnsweredAt: base.Add(time.Second)},
+			{ID: ids[0], Outcome: switchboard.Answered, AnsweredAt: base.Add(time.Second), AnsweredBy: "1004"},
 			// A writer with an older view repeats the start: it must not undo anything.
-			{ID: ids[0], Caller: "9999", Callee: "9999", CallerChannel: "stale", StartedAt: base.Add(time.Hour)},
+			{ID: ids[0], Caller: "9999", Callee: "9999", CallerChannel: "stale", StartedAt: base.Add(time.Hour), AnsweredBy: "9999"},
 			{ID: ids[0], EndedAt: base.Add(time.Minute)},
 			// A second end (reconciliation, late) does not move the first.
 			{ID: ids[0], EndedAt: base.Add(time.Hour), Reason: switchboard.ReasonEndedUnseen},
 			{ID: ids[0], AnsweredAt: base.Add(time.Hour)},
+			// The first phone recorded as answering stays the one that did.
+			{ID: ids[0], AnsweredBy: "1003"},
 		}
 		for _, ch := range steps {
 			if err := store.ApplyCallChange(ctx, ch); err != nil {
@@ -257,7 +259,7 @@ func TestCallStore(t *testing.T) {
 		got, _ := store.Call(ctx, ids[0])
 		want := switchboard.CallRecord{ID: ids[0], Caller: "1001", Callee: "1002", CallerChannel: "chan-0",
 			StartedAt: base, CalleeChannel: "leg-0", Bridge: "sb-0", ForwardedTo: []string{"1003", "1004"}, Outcome: switchboard.Answered,
-			Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute)}
+			AnsweredBy: "1004", Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute)}
 		if !got.StartedAt.Equal(want.StartedAt) || !got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
 			t.Errorf("times %v / %v / %v, want %v / %v / %v", got.StartedAt, got.AnsweredAt, got.EndedAt,
 				want.StartedAt, want.AnsweredAt, want.EndedAt)

@@ -1,8 +1,8 @@
-// Package provisioning owns Switchboard's users and conference rooms: what a valid one looks
-// like, how users' SIP credentials are made and how they become Asterisk configuration, and
-// what admins may do to rooms and the people in them. It has no database, HTTP or ARI imports;
-// those adapters live in postgres/, api/ and ari/ and meet this package through the interfaces
-// declared here and in the root package.
+// Package provisioning owns Switchboard's users, conference rooms and ring groups: what a
+// valid one looks like, how users' SIP credentials are made and how they become Asterisk
+// configuration, and what admins may do to rooms and the people in them. It has no database,
+// HTTP or ARI imports; those adapters live in postgres/, api/ and ari/ and meet this package
+// through the interfaces declared here and in the root package.
 package provisioning
 
 import "github.com/switchboard-pbx/switchboard"

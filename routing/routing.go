@@ -27,6 +27,9 @@ type Party struct {
 	// Room, when not nil, says the number is a conference room's, not a user's: a call that
 	// reaches it (dialled, or forwarded there) joins the room.
 	Room *switchboard.Room
+	// Group, when not nil, says the number is a ring group's: its members are looked up in
+	// turn.
+	Group *switchboard.Group
 }
 
 // Lookup returns what is known of a number now; ok is false when nobody (no user, no room) has it.
@@ -67,6 +70,8 @@ type Cause string
 const (
 	NoSuchNumber Cause = "unallocated" // 404: nobody has this number
 	UserBusy     Cause = "busy"        // 486: busy, and no mailbox to take a message
+	// NobodyAvailable: 480, a ring group whose members did not answer, with nowhere to go.
+	NobodyAvailable Cause = "no_answer"
 )
 
 // Step is what to do next with a call.
@@ -86,6 +91,14 @@ type Step struct {
 	Path []string
 	// Forwarded says how the call got to Target, hop by hop.
 	Forwarded []Forwarding
+	// Group is set on the ringing steps of a ring group (Target then names the group, and
+	// Devices are its members'). Hunting, Member is the index of the member ringing, and
+	// Elapsed the ring time given to the members before.
+	Group   *switchboard.Group
+	Member  int
+	Elapsed time.Duration
+	// Caller is who calls: a group never rings the caller's own phones.
+	Caller string
 }
 
 // Forwarding is one hop of a forwarded call.
@@ -117,16 +130,36 @@ const (
 
 // Route returns the first step of a call.
 func Route(c Call, lookup Lookup) Step {
-	p, ok := lookup(c.Dialled)
+	r := router{caller: c.Caller, lookup: lookup}
+	p, ok := r.lookup(c.Dialled)
 	if !ok {
 		return Step{Kind: Reject, Cause: NoSuchNumber, Reason: switchboard.ReasonUnknownExtension}
 	}
-	return reach(p, nil, nil, lookup)
+	s := r.reach(p, nil, nil)
+	s.Caller = c.Caller
+	return s
+}
+
+// router routes one call: who calls (their own phones never ring for a group they are in),
+// and what is known of numbers.
+type router struct {
+	caller string
+	lookup Lookup
 }
 
 // After returns the step that follows a ringing step that ended without an answer.
 func After(ring Step, result Result, lookup Lookup) Step {
-	p, ok := lookup(ring.Target.Extension)
+	r := router{caller: ring.Caller, lookup: lookup}
+	s := r.after(ring, result)
+	s.Caller = ring.Caller
+	return s
+}
+
+func (r router) after(ring Step, result Result) Step {
+	if ring.Group != nil {
+		return r.groupAfter(ring)
+	}
+	p, ok := r.lookup(ring.Target.Extension)
 	if !ok {
 		// Deleted while it rang: what the user had is gone with them.
 		p = Party{User: ring.Target}
@@ -134,43 +167,46 @@ func After(ring Step, result Result, lookup Lookup) Step {
 	path, hops := ring.Path[:len(ring.Path)-1], ring.Forwarded
 	switch result {
 	case ResultBusy:
-		return busy(p, path, hops, switchboard.ReasonBusy, lookup)
+		return r.busy(p, path, hops, switchboard.ReasonBusy)
 	case ResultDeclined:
-		return noAnswer(p, path, hops, switchboard.ReasonDeclined, lookup)
+		return r.noAnswer(p, path, hops, switchboard.ReasonDeclined)
 	case ResultUnreachable:
-		return noAnswer(p, path, hops, switchboard.ReasonUnreachable, lookup)
+		return r.noAnswer(p, path, hops, switchboard.ReasonUnreachable)
 	}
-	return noAnswer(p, path, hops, switchboard.ReasonNoAnswer, lookup)
+	return r.noAnswer(p, path, hops, switchboard.ReasonNoAnswer)
 }
 
 // reach is the call arriving at p, having been through path (hops says how).
-func reach(p Party, path []string, hops []Forwarding, lookup Lookup) Step {
+func (r router) reach(p Party, path []string, hops []Forwarding) Step {
 	if p.Room != nil {
 		return Step{Kind: Conference, Room: *p.Room, Path: with(path, p.Room.Number), Forwarded: hops}
 	}
+	if p.Group != nil {
+		return r.group(*p.Group, with(path, p.Group.Number), hops)
+	}
 	u := p.User
-	if next, ok := forward(p, path, hops, Unconditional, u.Calls.Forwards.Unconditional, lookup); ok {
+	if next, ok := r.forward(p, path, hops, Unconditional, u.Calls.Forwards.Unconditional); ok {
 		return next
 	}
 	switch {
-	case isLoop(p, path, hops, u.Calls.Forwards.Unconditional, lookup):
+	case r.isLoop(p, path, hops, u.Calls.Forwards.Unconditional):
 		// The unconditional forward leads back into the call's path (or past the hop limit):
 		// the call stays with the last person it reached, in their mailbox.
 		return mailbox(p, path, hops, Unavailable, switchboard.ReasonForwardLoop)
 	case u.Calls.DND:
 		return busyEnd(p, path, hops, switchboard.ReasonDND)
 	case len(p.Devices) == 0:
-		return noAnswer(p, path, hops, switchboard.ReasonOffline, lookup)
+		return r.noAnswer(p, path, hops, switchboard.ReasonOffline)
 	case p.InCall && !u.Calls.CallWaiting:
-		return busy(p, path, hops, switchboard.ReasonBusy, lookup)
+		return r.busy(p, path, hops, switchboard.ReasonBusy)
 	}
 	return Step{Kind: Ring, Target: u, Devices: slices.Clone(p.Devices),
 		Timeout: time.Duration(u.RingTimeout) * time.Second, Path: with(path, u.Extension), Forwarded: hops}
 }
 
 // busy is p being busy: their busy forward, else their busy greeting (or a busy refusal).
-func busy(p Party, path []string, hops []Forwarding, reason string, lookup Lookup) Step {
-	if next, ok := forward(p, path, hops, OnBusy, p.User.Calls.Forwards.Busy, lookup); ok {
+func (r router) busy(p Party, path []string, hops []Forwarding, reason string) Step {
+	if next, ok := r.forward(p, path, hops, OnBusy, p.User.Calls.Forwards.Busy); ok {
 		return next
 	}
 	return busyEnd(p, path, hops, reason)
@@ -186,8 +222,8 @@ func busyEnd(p Party, path []string, hops []Forwarding, reason string) Step {
 }
 
 // noAnswer is p not answering: their no-answer forward, else their unavailable greeting.
-func noAnswer(p Party, path []string, hops []Forwarding, reason string, lookup Lookup) Step {
-	if next, ok := forward(p, path, hops, OnNoAnswer, p.User.Calls.Forwards.NoAnswer, lookup); ok {
+func (r router) noAnswer(p Party, path []string, hops []Forwarding, reason string) Step {
+	if next, ok := r.forward(p, path, hops, OnNoAnswer, p.User.Calls.Forwards.NoAnswer); ok {
 		return next
 	}
 	return mailbox(p, path, hops, Unavailable, reason)
@@ -200,17 +236,17 @@ func mailbox(p Party, path []string, hops []Forwarding, g Greeting, reason strin
 
 // forward follows p's forward f when it can: it is active, leads to a user, not to anyone the
 // call already reached, and within the hop limit.
-func forward(p Party, path []string, hops []Forwarding, kind ForwardKind, f switchboard.Forward, lookup Lookup) (Step, bool) {
+func (r router) forward(p Party, path []string, hops []Forwarding, kind ForwardKind, f switchboard.Forward) (Step, bool) {
 	if !f.Active() || !canFollow(p, path, hops, f) {
 		return Step{}, false
 	}
-	next, ok := lookup(f.Destination)
+	next, ok := r.lookup(f.Destination)
 	if !ok {
 		// A forward to a number nobody has (its user was deleted): ignored.
 		return Step{}, false
 	}
-	return reach(next, with(path, p.User.Extension),
-		append(slices.Clone(hops), Forwarding{From: p.User.Extension, To: f.Destination, Kind: kind}), lookup), true
+	return r.reach(next, with(path, p.User.Extension),
+		append(slices.Clone(hops), Forwarding{From: p.User.Extension, To: f.Destination, Kind: kind})), true
 }
 
 // canFollow reports whether the call may go from p to f's destination.
@@ -219,11 +255,11 @@ func canFollow(p Party, path []string, hops []Forwarding, f switchboard.Forward)
 }
 
 // isLoop reports whether p's forward f is active towards a user but cannot be followed.
-func isLoop(p Party, path []string, hops []Forwarding, f switchboard.Forward, lookup Lookup) bool {
+func (r router) isLoop(p Party, path []string, hops []Forwarding, f switchboard.Forward) bool {
 	if !f.Active() || canFollow(p, path, hops, f) {
 		return false
 	}
-	_, ok := lookup(f.Destination)
+	_, ok := r.lookup(f.Destination)
 	return ok && f.Destination != p.User.Extension
 }
 

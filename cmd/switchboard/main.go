@@ -4,6 +4,7 @@
 //	switchboard migrate      apply database migrations and exit
 //	switchboard users ...    manage users through the REST API (add, list, show, passwd, rm)
 //	switchboard rooms ...    manage conference rooms and the people in them through the REST API
+//	switchboard groups ...   manage ring groups through the REST API (add, list, show, set, rm)
 //	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the environment (see README.md); this package is the only place
@@ -32,6 +33,7 @@ commands:
   users        manage users: add, list, show, passwd, rm (run "switchboard users" for help)
   rooms        manage conference rooms: add, list, show, set, rm, mute, unmute, kick, lock,
                unlock (run "switchboard rooms" for help)
+  groups       manage ring groups: add, list, show, set, rm (run "switchboard groups" for help)
   healthcheck  exit 0 when the local server answers /readyz with 200
 `
 
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string) int {
 		return users(ctx, args[1:], os.Stdout, os.Stderr)
 	case "rooms":
 		return rooms(ctx, args[1:], os.Stdout, os.Stderr)
+	case "groups":
+		return groups(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
 	case "-h", "--help", "help":

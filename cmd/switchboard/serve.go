@@ -73,8 +73,8 @@ func serve(ctx context.Context) error {
 
 	callStore := &postgres.CallStore{DB: db}
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
-	roomStore := &postgres.RoomStore{DB: db}
-	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Records: recorder,
+	roomStore, groupStore := &postgres.RoomStore{DB: db}, &postgres.GroupStore{DB: db}
+	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Records: recorder,
 		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
@@ -88,6 +88,7 @@ func serve(ctx context.Context) error {
 	server, err := api.NewServer(api.Server{
 		Users:  userService,
 		Rooms:  &provisioning.RoomService{Store: roomStore, Live: app},
+		Groups: &provisioning.GroupService{Store: groupStore},
 		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),

@@ -1,8 +1,8 @@
-// Package inmem is an in-memory switchboard.UserStore and RoomStore for unit tests of the
-// layers above the store (API, configuration applier), and an in-memory switchboard.RoomControl
-// standing in for call control. The stores behave like the PostgreSQL ones: same ordering, same
-// error codes, one plan of numbers for users and rooms. They can be told to fail, as an
-// unreachable database would.
+// Package inmem is an in-memory switchboard.UserStore, RoomStore and GroupStore for unit tests
+// of the layers above the store (API, configuration applier), and an in-memory
+// switchboard.RoomControl standing in for call control. The stores behave like the PostgreSQL
+// ones: same ordering, same error codes, one plan of numbers for users, rooms and groups, whose
+// members are users. They can be told to fail, as an unreachable database would.
 package inmem
 
 import (
@@ -23,7 +23,8 @@ type UserStore struct {
 	deleted  map[string]bool
 	version  int64
 	down     bool
-	rooms    *RoomStore // the rooms sharing the plan of numbers, if any
+	rooms    *RoomStore  // the rooms sharing the plan of numbers, if any
+	groups   *GroupStore // the groups sharing the plan of numbers, if any
 }
 
 var _ switchboard.UserStore = (*UserStore)(nil)
@@ -70,6 +71,9 @@ func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboa
 	}
 	if _, ok := s.rooms.numbers()[u.Extension]; ok {
 		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a conference room", u.Extension)
+	}
+	if _, ok := s.groups.numbers()[u.Extension]; ok {
+		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a ring group", u.Extension)
 	}
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
@@ -160,7 +164,7 @@ func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*switc
 	return u, nil
 }
 
-// DeleteUser removes a user.
+// DeleteUser removes a user, and takes them out of every group.
 func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -171,6 +175,7 @@ func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 		return switchboard.Errorf(switchboard.ENOTFOUND, "no user with extension %s", ext)
 	}
 	delete(s.users, ext)
+	s.groups.dropMember(ext)
 	s.changed(ext, true)
 	return nil
 }

@@ -1,0 +1,195 @@
+package provisioning_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
+)
+
+// newGroupService returns groups over users 1001, 1002 and 1003 and room 800, all in one plan
+// of numbers.
+func newGroupService(t *testing.T) (*provisioning.GroupService, *inmem.UserStore, *inmem.RoomStore) {
+	t.Helper()
+	ctx := context.Background()
+	users := inmem.NewUserStore()
+	rooms := inmem.NewRoomStore(users)
+	for _, ext := range []string{"1001", "1002", "1003"} {
+		if _, err := users.CreateUser(ctx, switchboard.User{Extension: ext, Name: "User " + ext}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rooms.CreateRoom(ctx, switchboard.Room{Number: "800", Name: "Sales"}); err != nil {
+		t.Fatal(err)
+	}
+	return &provisioning.GroupService{Store: inmem.NewGroupStore(users)}, users, rooms
+}
+
+func TestCreateGroup(t *testing.T) {
+	ctx := context.Background()
+	t.Run("Defaults", func(t *testing.T) {
+		svc, _, _ := newGroupService(t)
+		g, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: []string{"1002", "1001"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := switchboard.Group{Number: "600", Name: "Support", Members: []string{"1002", "1001"},
+			Strategy: switchboard.RingAll, RingSeconds: switchboard.DefaultGroupRingSeconds,
+			Timeout: switchboard.DefaultGroupTimeout, NoAnswer: switchboard.GroupDestination{Kind: switchboard.DestinationHangup},
+			CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt}
+		if !reflect.DeepEqual(g, want) || g.CreatedAt.IsZero() {
+			t.Errorf("created %+v, want %+v", g, want)
+		}
+	})
+	t.Run("Chosen", func(t *testing.T) {
+		svc, _, _ := newGroupService(t)
+		g, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "601", Name: "Sales Line", Members: []string{"1003"},
+			Strategy: switchboard.Hunt, RingSeconds: 8, Timeout: 600,
+			NoAnswer: &switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: "800"}})
+		if err != nil || g.Strategy != switchboard.Hunt || g.RingSeconds != 8 || g.Timeout != 600 ||
+			g.NoAnswer != (switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: "800"}) {
+			t.Errorf("created %+v, %v", g, err)
+		}
+	})
+	t.Run("ErrNumberInUse", func(t *testing.T) {
+		svc, users, rooms := newGroupService(t)
+		svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: []string{"1001"}})
+		for _, number := range []string{"1001", "800", "600"} { // a user's, a room's, a group's
+			_, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: number, Name: "Clash", Members: []string{"1002"}})
+			if switchboard.ErrorCode(err) != switchboard.ECONFLICT || switchboard.ErrorMessage(err) != "number "+number+" is in use" {
+				t.Errorf("group on %s: %v", number, err)
+			}
+		}
+		if _, err := users.CreateUser(ctx, switchboard.User{Extension: "600", Name: "Bob"}); switchboard.ErrorCode(err) != switchboard.ECONFLICT ||
+			switchboard.ErrorMessage(err) != "number 600 is in use by a ring group" {
+			t.Errorf("user on a group's number: %v", err)
+		}
+		if _, err := rooms.CreateRoom(ctx, switchboard.Room{Number: "600", Name: "Board"}); switchboard.ErrorCode(err) != switchboard.ECONFLICT {
+			t.Errorf("room on a group's number: %v", err)
+		}
+	})
+	t.Run("ErrMemberNotAUser", func(t *testing.T) {
+		svc, _, _ := newGroupService(t)
+		// 800 is a room: a number of the plan, but nobody's phone.
+		for _, member := range []string{"1234", "800"} {
+			_, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: []string{"1001", member}})
+			if switchboard.ErrorCode(err) != switchboard.EINVALID || switchboard.ErrorMessage(err) != "member "+member+" is not a user" {
+				t.Errorf("member %s: %v", member, err)
+			}
+		}
+		if all, _ := svc.Groups(ctx); len(all) != 0 {
+			t.Errorf("groups stored: %+v", all)
+		}
+	})
+	t.Run("ErrInvalidChangesNothing", func(t *testing.T) {
+		svc, _, _ := newGroupService(t)
+		members := []string{"1001"}
+		dest := func(kind switchboard.GroupDestinationKind, number string) *switchboard.GroupDestination {
+			return &switchboard.GroupDestination{Kind: kind, Number: number}
+		}
+		for _, ng := range []provisioning.NewGroup{
+			{Number: "6", Name: "Support", Members: members},
+			{Number: "600", Name: "Support\n[evil]", Members: members},
+			{Number: "600", Name: "Support"}, // nobody to ring
+			{Number: "600", Name: "Support", Members: []string{"1001", "1001"}},
+			{Number: "600", Name: "Support", Members: []string{"600"}},
+			{Number: "600", Name: "Support", Members: []string{"1001;x"}},
+			{Number: "600", Name: "Support", Members: members, Strategy: "random"},
+			{Number: "600", Name: "Support", Members: members, RingSeconds: 4},
+			{Number: "600", Name: "Support", Members: members, Timeout: 601},
+			{Number: "600", Name: "Support", Members: members, NoAnswer: dest("", "")},
+			{Number: "600", Name: "Support", Members: members, NoAnswer: dest(switchboard.DestinationHangup, "1001")},
+			{Number: "600", Name: "Support", Members: members, NoAnswer: dest(switchboard.DestinationVoicemail, "")},
+			{Number: "600", Name: "Support", Members: members, NoAnswer: dest(switchboard.DestinationNumber, "600")},
+		} {
+			if _, err := svc.CreateGroup(ctx, ng); switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("CreateGroup(%+v) = %v, want invalid", ng, err)
+			}
+		}
+		if all, _ := svc.Groups(ctx); len(all) != 0 {
+			t.Errorf("%d groups stored after rejected input", len(all))
+		}
+	})
+	t.Run("MembersAreCopied", func(t *testing.T) {
+		svc, _, _ := newGroupService(t)
+		members := []string{"1001", "1002"}
+		svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: members})
+		members[0] = "9999" // the caller's slice is theirs
+		if g, _ := svc.Group(ctx, "600"); g.Members[0] != "1001" {
+			t.Errorf("the stored group changed with the caller's slice: %v", g.Members)
+		}
+	})
+}
+
+func TestUpdateGroup(t *testing.T) {
+	ctx := context.Background()
+	svc, users, _ := newGroupService(t)
+	svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: []string{"1001", "1002"}})
+	t.Run("OK", func(t *testing.T) {
+		name, members, strategy, ring := "Helpdesk", []string{"1003", "1001"}, switchboard.Hunt, 10
+		g, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Name: &name, Members: &members, Strategy: &strategy,
+			RingSeconds: &ring, NoAnswer: &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "1002"}})
+		if err != nil || g.Name != name || fmt.Sprint(g.Members) != "[1003 1001]" || g.Strategy != switchboard.Hunt ||
+			g.RingSeconds != 10 || g.Timeout != switchboard.DefaultGroupTimeout || g.NoAnswer.Number != "1002" {
+			t.Errorf("UpdateGroup = %+v, %v", g, err)
+		}
+	})
+	t.Run("ErrInvalidKeepsGroup", func(t *testing.T) {
+		before, _ := svc.Group(ctx, "600")
+		none, twice, ghost, timeout := []string{}, []string{"1001", "1001"}, []string{"1001", "1999"}, 4
+		for _, p := range []provisioning.GroupPatch{
+			{Members: &none},
+			{Members: &twice},
+			{Members: &ghost}, // not a user: the store says so
+			{Timeout: &timeout},
+			{NoAnswer: &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "600"}},
+		} {
+			if _, err := svc.UpdateGroup(ctx, "600", p); switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("UpdateGroup(%+v) = %v, want invalid", p, err)
+			}
+		}
+		if g, _ := svc.Group(ctx, "600"); !reflect.DeepEqual(g, before) {
+			t.Errorf("rejected changes were stored: %+v, was %+v", g, before)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		name := "X"
+		if _, err := svc.UpdateGroup(ctx, "4040", provisioning.GroupPatch{Name: &name}); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("got %v", err)
+		}
+		if err := svc.DeleteGroup(ctx, "4040"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("delete: %v", err)
+		}
+	})
+	t.Run("ErrInvalidNumber", func(t *testing.T) {
+		if _, err := svc.Group(ctx, "60a"); switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("Group(60a): %v", err)
+		}
+		if err := svc.DeleteGroup(ctx, "6"); switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("DeleteGroup(6): %v", err)
+		}
+	})
+	t.Run("DeletingAUserLeavesTheGroup", func(t *testing.T) {
+		if err := users.DeleteUser(ctx, "1003"); err != nil {
+			t.Fatal(err)
+		}
+		if g, _ := svc.Group(ctx, "600"); fmt.Sprint(g.Members) != "[1001]" {
+			t.Errorf("members after user 1003 was deleted: %v", g.Members)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		if err := svc.DeleteGroup(ctx, "600"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Group(ctx, "600"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("after delete: %v", err)
+		}
+		if _, err := users.CreateUser(ctx, switchboard.User{Extension: "600", Name: "Was Support"}); err != nil {
+			t.Errorf("user on a deleted group's number: %v", err)
+		}
+	})
+}

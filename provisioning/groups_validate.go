@@ -1,0 +1,127 @@
+package provisioning
+
+import (
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// Limits of a ring group's times, in seconds. A member rings as long as a user may ring at
+// most; a group tries for up to ten minutes in all, long enough to hunt through a large group.
+const (
+	MinGroupRingSeconds = MinRingTimeout
+	MaxGroupRingSeconds = MaxRingTimeout
+	MinGroupTimeout     = 5
+	MaxGroupTimeout     = 600
+)
+
+// ValidateGroupNumber accepts what ValidateExtension does: a group's number is dialled like a
+// user's extension and lives in the same plan.
+func ValidateGroupNumber(number string) error {
+	if ValidateExtension(number) != nil {
+		return switchboard.Errorf(switchboard.EINVALID, "group number must be 2 to 6 digits")
+	}
+	return nil
+}
+
+// ValidateGroupMembers accepts 1 to MaxGroupMembers extensions, each listed once and none the
+// group's own number (number). Whether each is a user is the store's to say: only it can tell
+// without a race with the user's deletion.
+func ValidateGroupMembers(number string, members []string) error {
+	if len(members) == 0 || len(members) > switchboard.MaxGroupMembers {
+		return switchboard.Errorf(switchboard.EINVALID, "members must list 1 to %d extensions", switchboard.MaxGroupMembers)
+	}
+	seen := make(map[string]bool, len(members))
+	for _, ext := range members {
+		if ValidateExtension(ext) != nil {
+			// %q: the value is the caller's and may hold anything; quoted, it cannot break the message.
+			return switchboard.Errorf(switchboard.EINVALID, "member %q must be an extension of 2 to 6 digits", ext)
+		}
+		if ext == number {
+			return switchboard.Errorf(switchboard.EINVALID, "member %s is the group's own number", ext)
+		}
+		if seen[ext] {
+			return switchboard.Errorf(switchboard.EINVALID, "member %s is listed twice", ext)
+		}
+		seen[ext] = true
+	}
+	return nil
+}
+
+// ValidateGroupStrategy accepts the strategies call control knows.
+func ValidateGroupStrategy(s switchboard.GroupStrategy) error {
+	switch s {
+	case switchboard.RingAll, switchboard.Hunt:
+		return nil
+	}
+	return switchboard.Errorf(switchboard.EINVALID, "strategy must be %s or %s", switchboard.RingAll, switchboard.Hunt)
+}
+
+// ValidateGroupRingSeconds accepts MinGroupRingSeconds to MaxGroupRingSeconds.
+func ValidateGroupRingSeconds(seconds int) error {
+	if seconds < MinGroupRingSeconds || seconds > MaxGroupRingSeconds {
+		return switchboard.Errorf(switchboard.EINVALID, "ring_seconds must be %d to %d", MinGroupRingSeconds, MaxGroupRingSeconds)
+	}
+	return nil
+}
+
+// ValidateGroupTimeout accepts MinGroupTimeout to MaxGroupTimeout.
+func ValidateGroupTimeout(seconds int) error {
+	if seconds < MinGroupTimeout || seconds > MaxGroupTimeout {
+		return switchboard.Errorf(switchboard.EINVALID, "timeout must be %d to %d", MinGroupTimeout, MaxGroupTimeout)
+	}
+	return nil
+}
+
+// ValidateGroupDestination checks where the calls of group number go when nobody answers:
+// hanging up needs no number; a mailbox is a user's, so an extension and not the group's own
+// number (a group has no mailbox); another number is one of the plan, not the group's own
+// (its calls would come back to it forever). Whether anyone has the number is not checked:
+// call control treats a destination nobody has as hanging up.
+func ValidateGroupDestination(number string, d switchboard.GroupDestination) error {
+	switch d.Kind {
+	case switchboard.DestinationHangup:
+		if d.Number != "" {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: hangup takes no number")
+		}
+	case switchboard.DestinationVoicemail:
+		if ValidateExtension(d.Number) != nil {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: voicemail needs the extension (2 to 6 digits) of the user whose mailbox takes the call")
+		}
+		if d.Number == number {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a group has no mailbox of its own")
+		}
+	case switchboard.DestinationNumber:
+		if ValidateExtension(d.Number) != nil {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: number needs a number of 2 to 6 digits")
+		}
+		if d.Number == number {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a group cannot send its calls to its own number")
+		}
+	default:
+		return switchboard.Errorf(switchboard.EINVALID, "no_answer.kind must be %s, %s or %s",
+			switchboard.DestinationHangup, switchboard.DestinationVoicemail, switchboard.DestinationNumber)
+	}
+	return nil
+}
+
+// ValidateGroup checks every field of a group as stored.
+func ValidateGroup(g *switchboard.Group) error {
+	if err := ValidateGroupNumber(g.Number); err != nil {
+		return err
+	}
+	if err := ValidateName(g.Name); err != nil {
+		return err
+	}
+	if err := ValidateGroupMembers(g.Number, g.Members); err != nil {
+		return err
+	}
+	if err := ValidateGroupStrategy(g.Strategy); err != nil {
+		return err
+	}
+	if err := ValidateGroupRingSeconds(g.RingSeconds); err != nil {
+		return err
+	}
+	if err := ValidateGroupTimeout(g.Timeout); err != nil {
+		return err
+	}
+	return ValidateGroupDestination(g.Number, g.NoAnswer)
+}
