@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,10 +91,33 @@ func TestRingGroups(t *testing.T) {
 
 	t.Run("RingAll", func(t *testing.T) {
 		since := time.Now()
+		// The group is deleted while the call is in progress: the call goes on to its end.
+		go func() {
+			eventually(t, 20*time.Second, "the group's call answered", func() error {
+				l, err := s.API.Calls(ctxT(t, 10*time.Second), api.CallQuery{Active: true, User: "600"})
+				if err == nil && (len(l.Calls) == 0 || l.Calls[0].AnsweredAt == nil) {
+					err = fmt.Errorf("not answered yet")
+				}
+				return err
+			})
+			// The first answer took it: 1002 stopped ringing while 1003 talks.
+			eventually(t, 5*time.Second, "1002 no longer ringing", func() error {
+				if out := s.Asterisk.MustCLI(t, "core show channels concise"); strings.Contains(out, "PJSIP/1002-") {
+					return fmt.Errorf("channels:\n%s", out)
+				}
+				return nil
+			})
+			if err := s.API.DeleteGroup(ctxT(t, 10*time.Second), "600"); err != nil {
+				t.Errorf("delete group: %v", err)
+			}
+		}()
 		r := call(t, s, "1001", pw("1001"), "udp", "600", softphone.CallOptions{
-			MediaOptions: softphone.MediaOptions{ExpectTone: 1300, HangupOnTone: true, Duration: 10 * time.Second}})
-		if !r.Answered() || r.Tone == nil || !r.Tone.Detected {
-			t.Fatalf("call to the group: %+v, want answered by 1003 with its tone", r)
+			MediaOptions: softphone.MediaOptions{ExpectTone: 1300, Duration: 4 * time.Second}})
+		if !r.Answered() || r.Tone == nil || !r.Tone.Detected || r.EndedBy != "local" || r.Talk < softphone.Millis(3900*time.Millisecond) {
+			t.Fatalf("call to the group: %+v, want answered by 1003 with its tone, talking the whole 4 s", r)
+		}
+		if _, err := s.API.Group(ctx, "600"); !isStatus(err, 404) {
+			t.Errorf("group 600 after the delete: %v, want 404", err)
 		}
 		rec := endedCallsTo(t, s, "600", since, 1)[0]
 		if rec.Outcome != "answered" || rec.AnsweredBy != "1003" {

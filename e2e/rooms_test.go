@@ -153,15 +153,28 @@ func (h heard) longest(want func(row []bool) bool) time.Duration {
 	return time.Duration(best) * heardBlock
 }
 
-// after returns what was heard after the last block in which tone i was.
-func (h heard) after(i int) heard {
-	last := -1
+// gaps counts the blocks without tone i between the first and the last that have it, and
+// returns the span between those.
+func (h heard) gaps(i int) (int, time.Duration) {
+	first, last := -1, -1
 	for k, row := range h.blocks {
 		if row[i] {
+			if first < 0 {
+				first = k
+			}
 			last = k
 		}
 	}
-	return heard{freqs: h.freqs, blocks: h.blocks[last+1:]}
+	if first < 0 {
+		return 0, 0
+	}
+	n := 0
+	for _, row := range h.blocks[first : last+1] {
+		if !row[i] {
+			n++
+		}
+	}
+	return n, time.Duration(last-first+1) * heardBlock
 }
 
 func (h heard) String() string {
@@ -269,6 +282,19 @@ func TestConferenceRoom(t *testing.T) {
 	if r := roomCall(t, s, "1003", "800", since.Add(-time.Minute)); r.Outcome != "answered" || r.Reason != "kicked" {
 		t.Errorf("kicked record %+v, want answered/kicked", r)
 	}
+	// Deleting the room does not cut the people in it: they talk on (the recordings below show
+	// 1001 hearing 1002 to the end) and leave when they hang up.
+	if err := s.API.DeleteRoom(ctx, "800"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // two more seconds of conversation, checked in the recordings
+	for _, p := range []*roomPhone{a, b} {
+		select {
+		case <-p.done:
+			t.Errorf("%s's call ended when the room was deleted: %+v (%v)", p.ext, p.rep, p.err)
+		default:
+		}
+	}
 	a.hangUp()
 	b.hangUp()
 
@@ -288,13 +314,14 @@ func TestConferenceRoom(t *testing.T) {
 			t.Errorf("%s heard both other tones together for %v at most, want ≥ 2 s; blocks (bit 1: 1001, 2: 1002, 4: 1003):\n%s", x.ext, d, x.h)
 		}
 	}
-	// Muted: after 1001's tone stopped reaching 1002, 1003's went on for the muted window.
-	if d := hb.after(0).longest(func(row []bool) bool { return row[2] }); d < 2*time.Second {
-		t.Errorf("1002 heard 1003 for %v after 1001 fell silent, want ≥ 2 s (the mute window); blocks:\n%s", d, hb)
+	// Muted: 1002 heard 1003 without 1001 for the muted window (3 s).
+	if d := hb.longest(func(row []bool) bool { return row[2] && !row[0] }); d < 2*time.Second {
+		t.Errorf("1002 heard 1003 without 1001 for %v, want ≥ 2 s (the mute window); blocks:\n%s", d, hb)
 	}
-	// The muted phone still heard the room.
-	if d := ha.after(0).longest(func(row []bool) bool { return row[1] }); d < 2*time.Second {
-		t.Errorf("muted 1001 heard 1002 for %v at the end, want ≥ 2 s; blocks:\n%s", d, ha)
+	// The muted phone still heard the room: 1002 alone once 1003 was kicked, to the end (the
+	// room deleted meanwhile).
+	if d := ha.longest(func(row []bool) bool { return row[1] && !row[2] }); d < 3*time.Second {
+		t.Errorf("muted 1001 heard 1002 alone for %v, want ≥ 3 s (kick, delete, hang-up); blocks:\n%s", d, ha)
 	}
 	t.Logf("1001 heard %s\n1002 heard %s\n1003 heard %s", ha, hb, hc)
 
@@ -305,4 +332,63 @@ func TestConferenceRoom(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The conversation lives in Asterisk: call control restarts, the participants talk on, and the
+// restarted control plane takes them back (no PIN asked again) in the same bridge.
+func TestConferenceRoomSurvivesRestart(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	pw := map[string]string{}
+	for _, ext := range []string{"1001", "1002", "1003"} {
+		pw[ext] = "room-password-" + ext
+		createUser(t, s, ext, "User "+ext, pw[ext])
+	}
+	ctx := ctxT(t, 3*time.Minute)
+	if _, err := s.API.CreateRoom(ctx, api.CreateRoomRequest{Number: "801", Name: "Stand-up", PIN: "4321"}); err != nil {
+		t.Fatal(err)
+	}
+	a := joinRoom(t, s, "1001", pw["1001"], "801", "4321", 450)
+	b := joinRoom(t, s, "1002", pw["1002"], "801", "4321", 1250)
+	before, err := participant(t, s, "801", "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s.StopServe(t)
+	s.StartServe(t)
+	s.WaitReady(t)
+	eventually(t, 20*time.Second, "both taken back", func() error {
+		live, err := s.API.RoomParticipants(ctxT(t, 10*time.Second), "801")
+		if err == nil && len(live.Participants) != 2 {
+			err = fmt.Errorf("participants %+v", live.Participants)
+		}
+		return err
+	})
+	if after, _ := participant(t, s, "801", "1001"); !after.JoinedAt.Equal(before.JoinedAt) {
+		t.Errorf("1001 joined at %v before the restart, %v after", before.JoinedAt, after.JoinedAt)
+	}
+	// A third joins the same conversation: they hear both.
+	c := joinRoom(t, s, "1003", pw["1003"], "801", "4321", 2100)
+	time.Sleep(3 * time.Second) // three seconds of the three of them, checked in the recordings
+	for _, p := range []*roomPhone{a, b} {
+		select {
+		case <-p.done:
+			t.Errorf("%s's call ended across the restart: %+v (%v)", p.ext, p.rep, p.err)
+		default:
+		}
+	}
+	c.hangUp()
+	a.hangUp()
+	b.hangUp()
+	freqs := []float64{a.tone, b.tone, c.tone}
+	hc := listen(t, c.record, freqs...)
+	if d := hc.longest(func(row []bool) bool { return row[0] && row[1] }); d < 2*time.Second {
+		t.Errorf("1003 heard 1001 and 1002 together for %v, want ≥ 2 s; blocks:\n%s", d, hc)
+	}
+	// 1001 heard 1002 across the restart without a break: from the first block with 1002's tone
+	// to the last, every one has it.
+	ha := listen(t, a.record, freqs...)
+	if gaps, span := ha.gaps(1); gaps > 0 || span < 3*time.Second {
+		t.Errorf("1001 heard 1002 over %v with %d blocks missing, want ≥ 3 s and none; blocks:\n%s", span, gaps, ha)
+	}
 }
