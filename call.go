@@ -37,6 +37,8 @@ const (
 	ReasonRoomFull         = "room_full"    // the room had as many participants as it takes
 	ReasonRoomLocked       = "room_locked"  // the room was locked
 	ReasonKicked           = "kicked"       // an admin or a moderator removed the participant
+	ReasonAbandoned        = "abandoned"    // the caller hung up while waiting in a queue
+	ReasonMaxWait          = "max_wait"     // the caller waited in a queue as long as it lets them
 	// ReasonEndedUnseen marks a call that ended while the control plane was away and left no
 	// trace of when: its end time is when the control plane found it gone.
 	ReasonEndedUnseen = "ended_unseen"

@@ -1,7 +1,7 @@
-// Package api is Switchboard's REST admin API (chi): users, presence, calls, conference rooms
-// and ring groups as JSON, with bearer-token auth, size-limited bodies that reject unknown
-// fields, one error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3
-// description of itself.
+// Package api is Switchboard's REST admin API (chi): users, presence, calls, conference rooms,
+// ring groups and call queues as JSON, with bearer-token auth, size-limited bodies that reject
+// unknown fields, one error shape, health and readiness checks, Prometheus metrics and an
+// OpenAPI 3 description of itself.
 package api
 
 import (
@@ -49,6 +49,8 @@ type Server struct {
 	Rooms *provisioning.RoomService
 	// Groups manages ring groups; nil: the group routes answer 503.
 	Groups *provisioning.GroupService
+	// Queues manages call queues and their agents' logins; nil: the queue routes answer 503.
+	Queues *provisioning.QueueService
 
 	Token    string
 	Ready    []Check
@@ -123,6 +125,13 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/groups/{number}", s.getGroup)
 		r.Patch("/groups/{number}", s.patchGroup)
 		r.Delete("/groups/{number}", s.deleteGroup)
+		r.Post("/queues", s.createQueue)
+		r.Get("/queues", s.listQueues)
+		r.Get("/queues/{number}", s.getQueue)
+		r.Patch("/queues/{number}", s.patchQueue)
+		r.Delete("/queues/{number}", s.deleteQueue)
+		r.Post("/queues/{number}/agents/{ext}/login", s.agentLogin(true))
+		r.Post("/queues/{number}/agents/{ext}/logout", s.agentLogin(false))
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))

@@ -16,9 +16,9 @@ import (
 )
 
 // Client calls the admin API; the CLI (`switchboard users ...`, `switchboard rooms ...`,
-// `switchboard groups ...`) and the end-to-end tests use it. Errors from the server are
-// *switchboard.Error values carrying the server's code and message; StatusError exposes the
-// HTTP status.
+// `switchboard groups ...`, `switchboard queues ...`) and the end-to-end tests use it. Errors
+// from the server are *switchboard.Error values carrying the server's code and message;
+// StatusError exposes the HTTP status.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string
@@ -252,4 +252,43 @@ func (c *Client) PatchGroup(ctx context.Context, number string, req PatchGroupRe
 // DeleteGroup deletes a group; calls ringing its members go on.
 func (c *Client) DeleteGroup(ctx context.Context, number string) error {
 	return c.do(ctx, "DELETE", "/api/v1/groups/"+url.PathEscape(number), nil, nil)
+}
+
+// CreateQueue creates a call queue; its agents start logged out.
+func (c *Client) CreateQueue(ctx context.Context, req CreateQueueRequest) (Queue, error) {
+	var q Queue
+	return q, c.do(ctx, "POST", "/api/v1/queues", req, &q)
+}
+
+// Queues returns every call queue, shorter numbers first.
+func (c *Client) Queues(ctx context.Context) ([]Queue, error) {
+	var l QueueList
+	return l.Queues, c.do(ctx, "GET", "/api/v1/queues", nil, &l)
+}
+
+// Queue returns one call queue with who waits in it and what its agents do now (Live is nil
+// when call control cannot say).
+func (c *Client) Queue(ctx context.Context, number string) (QueueDetail, error) {
+	var q QueueDetail
+	return q, c.do(ctx, "GET", "/api/v1/queues/"+url.PathEscape(number), nil, &q)
+}
+
+// PatchQueue changes some fields of a queue; agents, when given, replaces the whole list.
+func (c *Client) PatchQueue(ctx context.Context, number string, req PatchQueueRequest) (Queue, error) {
+	var q Queue
+	return q, c.do(ctx, "PATCH", "/api/v1/queues/"+url.PathEscape(number), req, &q)
+}
+
+// DeleteQueue deletes a queue; callers waiting in it and its agents' calls go on.
+func (c *Client) DeleteQueue(ctx context.Context, number string) error {
+	return c.do(ctx, "DELETE", "/api/v1/queues/"+url.PathEscape(number), nil, nil)
+}
+
+// SetAgentLoggedIn logs agent ext in to queue number (in) or out of it.
+func (c *Client) SetAgentLoggedIn(ctx context.Context, number, ext string, in bool) error {
+	action := "/logout"
+	if in {
+		action = "/login"
+	}
+	return c.do(ctx, "POST", "/api/v1/queues/"+url.PathEscape(number)+"/agents/"+url.PathEscape(ext)+action, nil, nil)
 }

@@ -33,6 +33,7 @@ type App struct {
 	// Rooms and Groups tell which numbers are conference rooms and ring groups (nil: none).
 	Rooms   switchboard.RoomDirectory
 	Groups  switchboard.GroupDirectory
+	Queues  switchboard.QueueDirectory
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -51,6 +52,7 @@ type App struct {
 	calls    map[string]*call // by call ID
 	channels map[string]*call // by every channel a call owns (caller, legs)
 	rooms    map[string]*room // by number: the rooms people have been in
+	queues   map[string]*queueState
 	ctx      context.Context
 	wg       sync.WaitGroup
 }
@@ -60,6 +62,7 @@ func (a *App) init() {
 		a.calls = map[string]*call{}
 		a.channels = map[string]*call{}
 		a.rooms = map[string]*room{}
+		a.queues = map[string]*queueState{}
 		if a.Logger == nil {
 			a.Logger = slog.New(slog.DiscardHandler)
 		}

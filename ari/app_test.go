@@ -75,7 +75,7 @@ func (h *harness) start() {
 	h.writer = &records.Writer{Store: h.store}
 	go h.writer.Run(rctx)
 	h.registry = prometheus.NewRegistry()
-	h.app = &ari.App{Asterisk: h.ast, Users: users, Rooms: rooms, Groups: groups, Records: h.writer, RingGrace: 50 * time.Millisecond,
+	h.app = &ari.App{Asterisk: h.ast, Users: users, Rooms: rooms, Groups: groups, Queues: queues, Records: h.writer, RingGrace: 50 * time.Millisecond,
 		Metrics: ari.NewMetrics(h.registry)}
 	h.ast.mu.Lock()
 	h.ast.onConnect = nil

@@ -40,6 +40,10 @@ type call struct {
 	lookupErr error        // what went wrong asking Asterisk while routing
 	playbacks int          // prompts played so far (each playback gets the next number)
 	member    *member      // in a conference room: the participant the call is
+	// In a queue: the line it waits in (nil otherwise), since when, and the agent who took it.
+	queued     *queueState
+	queueSince time.Time
+	agent      string
 
 	stop       chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
 	hangup     chan struct{} // closed when an admin asks for the call to end
@@ -91,6 +95,12 @@ func (c *call) finish(outcome switchboard.Outcome, reason string) {
 }
 
 func (c *call) finishAt(at time.Time, outcome switchboard.Outcome, reason string) {
+	if c.queued != nil {
+		if outcome == switchboard.Cancelled && reason == "" && c.agent == "" {
+			reason = switchboard.ReasonAbandoned
+		}
+		c.leaveQueue(outcome)
+	}
 	c.setRecord(switchboard.CallChange{Outcome: outcome, Reason: reason, EndedAt: at})
 	rec := c.record()
 	if outcome != "" {

@@ -47,6 +47,8 @@ func (c *call) say(ctx context.Context, other func(v5.Event), media ...string) h
 	}
 	limit := time.NewTimer(promptLimit)
 	defer limit.Stop()
+	started := time.Now()
+	defer func() { c.log.Debug("prompt over", "playback", id, "media", media, "took", time.Since(started)) }()
 	for {
 		e, why := c.wait(ctx, limit.C)
 		switch why {
@@ -63,6 +65,7 @@ func (c *call) say(ctx context.Context, other func(v5.Event), media ...string) h
 		if pf, ok := e.(*v5.PlaybackFinished); ok && pf.Playback.ID == id {
 			return heardAll
 		}
+		c.log.Debug("event while a prompt plays", "playback", id, "event", e.GetType())
 		if other != nil {
 			other(e)
 		}

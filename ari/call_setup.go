@@ -106,6 +106,16 @@ func (c *call) roomParty(number string) (routing.Party, bool) {
 			return routing.Party{}, false
 		}
 	}
+	if c.app.Queues != nil {
+		q, err := c.app.Queues.Queue(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{User: switchboard.User{Extension: q.Number, Name: q.Name}, Queue: &q}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
+	}
 	if c.app.Groups != nil {
 		g, err := c.app.Groups.Group(c.op(), number)
 		switch {
@@ -143,6 +153,8 @@ func (c *call) execute(s routing.Step) step {
 		return c.toVoicemail(s)
 	case routing.Conference:
 		return c.joinRoom
+	case routing.Queued:
+		return c.enterQueue
 	}
 	return c.startRinging
 }
@@ -268,7 +280,8 @@ func (c *call) startRinging(ctx context.Context) step {
 			first.bridged = len(c.legs) == 1
 		}
 	}
-	if len(c.legs) > 1 || c.callerUp {
+	if (len(c.legs) > 1 || c.callerUp) && s.Queue == nil {
+		// (A queue's caller hears its music while agents ring.)
 		// The legs ring outside the bridge, or the caller is answered already (a transferred
 		// party): ringback comes from call control (an answered channel plays it in band).
 		go ast.Ring(c.op(), c.callerCh)
@@ -447,6 +460,9 @@ func (c *call) after(result routing.Result) step {
 		c.app.disown(c, l.id)
 	}
 	c.legs = nil
+	if c.route.Queue != nil {
+		return c.agentsDidNotAnswer()
+	}
 	next := routing.After(c.route, result, c.party)
 	if err := c.lookupErr; err != nil {
 		c.lookupErr = nil
@@ -463,6 +479,10 @@ func (c *call) after(result routing.Result) step {
 func (c *call) answeredBy(l *leg) step {
 	ast := c.app.Asterisk
 	c.talking = l
+	if c.queued != nil {
+		go ast.BridgeMOH(c.op(), c.bridge, false)
+		c.agentAnswered(endpointOf(l.name))
+	}
 	others := c.legs
 	c.legs = nil
 	for _, o := range others {

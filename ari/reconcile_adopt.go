@@ -38,6 +38,9 @@ func (a *App) adopt(ctx context.Context, ad adoption) {
 		a.own(c, r.ID)
 	}
 	c.route = a.routeOf(ctx, ad)
+	if c.route.Queue != nil {
+		a.adoptQueued(c, ad)
+	}
 	c.log.Info("reconcile: adopted a call", "phase", ad.action.String(), "callee_channel", ad.leg.ID,
 		"ringing", len(ad.ringing), "bridge", c.bridge)
 	if c.record().StartedAt.IsZero() {
@@ -82,6 +85,9 @@ func (a *App) routeOf(ctx context.Context, ad adoption) routing.Step {
 	path := append([]string{ad.rec.Callee}, ad.rec.ForwardedTo...)
 	target := path[len(path)-1]
 	if s, ok := a.groupRouteOf(ctx, ad, path); ok {
+		return s
+	}
+	if s, ok := a.queueRouteOf(ctx, ad, path); ok {
 		return s
 	}
 	if len(ad.ringing) > 0 {
@@ -190,4 +196,40 @@ func (a *App) groupRouteOf(ctx context.Context, ad adoption, path []string) (rou
 		s.Forwarded = append(s.Forwarded, routing.Forwarding{From: path[i-1], To: path[i]})
 	}
 	return s, true
+}
+
+// queueRouteOf rebuilds the step of an adopted call into a call queue: ringing its agents, or
+// waiting (what follows a ringing step nobody answered is then the wait).
+func (a *App) queueRouteOf(ctx context.Context, ad adoption, path []string) (routing.Step, bool) {
+	if a.Queues == nil {
+		return routing.Step{}, false
+	}
+	q, err := a.Queues.Queue(ctx, path[len(path)-1])
+	if err != nil {
+		return routing.Step{}, false
+	}
+	s := routing.Step{Kind: routing.Ring, Target: switchboard.User{Extension: q.Number, Name: q.Name}, Queue: &q,
+		Path: path, Caller: ad.rec.Caller, Timeout: time.Duration(q.RingSeconds) * time.Second}
+	for i := 1; i < len(path); i++ {
+		s.Forwarded = append(s.Forwarded, routing.Forwarding{From: path[i-1], To: path[i]})
+	}
+	return s, true
+}
+
+// adoptQueued puts an adopted queue call back in its queue's record: in line (by its start
+// time) unless an agent took it, with the agents its legs ring or talk to.
+func (a *App) adoptQueued(c *call, ad adoption) {
+	q := a.queue(c.route.Queue.Number)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	c.queued, c.queueSince = q, c.record().StartedAt
+	if ad.leg.ID != "" {
+		c.agent = endpointOf(ad.leg.Name)
+		q.agent(c.agent).busy = c.id
+		return
+	}
+	q.add(c)
+	for _, r := range ad.ringing {
+		q.agent(endpointOf(r.Name)).ringing = c.id
+	}
 }

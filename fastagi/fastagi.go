@@ -5,7 +5,9 @@
 //	AGI(agi://host:port/voicemail,EXT,REASON)   sets SB_VM_ACTION: voicemail, or announce when
 //	                                            the user has no mailbox (disabled or deleted)
 //	AGI(agi://host:port/feature,ENDPOINT,FEATURE,VALUE)   a feature code (*72, *78...): changes
-//	                                            the caller's own settings, sets SB_FEATURE_PROMPT
+//	                                            the caller's own settings, sets SB_FEATURE_PROMPT;
+//	                                            queue-toggle (*45) logs the caller in to or out
+//	                                            of their call queues
 //
 // The end of a call that went to voicemail is recorded by call control, which keeps watching
 // the caller's channel after handing it to the dialplan.
@@ -36,8 +38,10 @@ type Server struct {
 	Users switchboard.UserDirectory
 	// Features changes call settings for the feature codes; nil refuses them.
 	Features FeatureService
-	Records  *records.Writer
-	Logger   *slog.Logger
+	// Queues logs agents in to and out of their call queues for *45; nil refuses it.
+	Queues  QueueAgents
+	Records *records.Writer
+	Logger  *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.
 	Timeout time.Duration
 }
@@ -141,6 +145,9 @@ type FeatureService interface {
 // passes ${CHANNEL(endpoint)}, never a caller ID): only their own settings change. It sets
 // SB_FEATURE_PROMPT to what confirms it, or to "invalid" for a number that cannot be a forward's.
 func (s *Server) feature(ctx context.Context, a *agi.AGI, endpoint, feature, value string) error {
+	if feature == "queue-toggle" {
+		return s.queueToggle(ctx, a, endpoint)
+	}
 	if s.Features == nil {
 		return errors.New("feature codes are not served")
 	}
@@ -185,6 +192,42 @@ func (s *Server) feature(ctx context.Context, a *agi.AGI, endpoint, feature, val
 		prompt = "invalid"
 	} else {
 		s.Logger.Info("feature code", "endpoint", endpoint, "feature", feature, "value", value)
+	}
+	if err := a.Set("SB_FEATURE_PROMPT", prompt); err != nil {
+		return fmt.Errorf("set SB_FEATURE_PROMPT: %w", err)
+	}
+	return nil
+}
+
+// QueueAgents logs a user in to or out of every call queue they are an agent of
+// (provisioning.QueueService).
+type QueueAgents interface {
+	// ToggleAgent logs ext out of all their queues when they are logged in to any, else in to
+	// all of them, and says whether they are logged in now; ENOTFOUND when ext is no agent.
+	ToggleAgent(ctx context.Context, ext string) (bool, error)
+}
+
+// queueToggle is *45 for endpoint, the authenticated caller (never a caller ID, as for the
+// other features): only their own logins change. It sets SB_FEATURE_PROMPT to the core sound
+// that says they are logged in or out, or to the one that says the feature is not available
+// on their line when they are an agent of no queue.
+func (s *Server) queueToggle(ctx context.Context, a *agi.AGI, endpoint string) error {
+	if s.Queues == nil {
+		return errors.New("queue logins are not served")
+	}
+	prompt := "agent-loggedoff"
+	in, err := s.Queues.ToggleAgent(ctx, endpoint)
+	switch code := switchboard.ErrorCode(err); {
+	case err == nil:
+		if in {
+			prompt = "agent-loginok"
+		}
+		s.Logger.Info("feature code", "endpoint", endpoint, "feature", "queue-toggle", "logged_in", in)
+	case code == switchboard.ENOTFOUND || code == switchboard.EINVALID:
+		s.Logger.Info("feature code refused", "endpoint", endpoint, "feature", "queue-toggle", "error", switchboard.ErrorMessage(err))
+		prompt = "feature-not-avail-line"
+	default:
+		return fmt.Errorf("feature queue-toggle of %s: %w", endpoint, err)
 	}
 	if err := a.Set("SB_FEATURE_PROMPT", prompt); err != nil {
 		return fmt.Errorf("set SB_FEATURE_PROMPT: %w", err)

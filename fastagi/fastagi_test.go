@@ -187,3 +187,80 @@ func TestFeatureCodes(t *testing.T) {
 		t.Errorf("feature for an unknown endpoint: commands %q", cmds)
 	}
 }
+
+// agents is a QueueAgents that toggles the logins of the agents it knows, in memory.
+type agents struct {
+	mu       sync.Mutex
+	loggedIn map[string]bool
+	down     bool
+}
+
+func (f *agents) ToggleAgent(_ context.Context, ext string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.down {
+		return false, switchboard.Errorf(switchboard.EUNAVAILABLE, "database unavailable")
+	}
+	in, ok := f.loggedIn[ext]
+	if !ok {
+		return false, switchboard.Errorf(switchboard.ENOTFOUND, "%s is not an agent of any queue", ext)
+	}
+	f.loggedIn[ext] = !in
+	return !in, nil
+}
+
+func TestQueueToggle(t *testing.T) {
+	q := &agents{loggedIn: map[string]bool{"1002": false, "1003": true}}
+	// No FeatureService: *45 does not need one.
+	srv := &fastagi.Server{Queues: q, Users: users{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go srv.Serve(ctx, l)
+	tests := []struct {
+		endpoint, prompt string
+		loggedIn         bool
+	}{
+		{"1002", "agent-loginok", true},
+		{"1002", "agent-loggedoff", false},
+		{"1003", "agent-loggedoff", false},
+		// A user who is no agent of any queue, or an endpoint without a user: not available.
+		{"1004", "feature-not-avail-line", false},
+	}
+	for _, tt := range tests {
+		cmds := session(t, l.Addr().String(), "feature", "chan-1", tt.endpoint, "queue-toggle", "")
+		if len(cmds) != 1 || cmds[0] != "SET VARIABLE SB_FEATURE_PROMPT "+tt.prompt {
+			t.Errorf("*45 from %s: commands %q, want the prompt %s", tt.endpoint, cmds, tt.prompt)
+		}
+		q.mu.Lock()
+		in := q.loggedIn[tt.endpoint]
+		q.mu.Unlock()
+		if in != tt.loggedIn {
+			t.Errorf("*45 from %s: logged in %v, want %v", tt.endpoint, in, tt.loggedIn)
+		}
+	}
+	// Only the endpoint's own logins change: the others' stay as they were.
+	q.mu.Lock()
+	if q.loggedIn["1003"] || q.loggedIn["1002"] || len(q.loggedIn) != 2 {
+		t.Errorf("logins %v", q.loggedIn)
+	}
+	q.down = true
+	q.mu.Unlock()
+	// Unknown state: no prompt, and the dialplan's "not available" stands.
+	if cmds := session(t, l.Addr().String(), "feature", "chan-2", "1002", "queue-toggle", ""); len(cmds) != 0 {
+		t.Errorf("*45 with the database down: commands %q", cmds)
+	}
+	// A server without queues refuses *45 the same way.
+	bare := &fastagi.Server{Users: users{}}
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go bare.Serve(ctx, l2)
+	if cmds := session(t, l2.Addr().String(), "feature", "chan-3", "1002", "queue-toggle", ""); len(cmds) != 0 {
+		t.Errorf("*45 without queues: commands %q", cmds)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // GroupStore keeps ring groups in the groups table and their members, in order, in
-// group_members. Numbers are shared with users and rooms through the numbers table (see
+// group_members. Numbers are shared with users, rooms and queues through the numbers table (see
 // migrations/00007_groups.sql), and members reference users, so that a clash of numbers, a
 // member who is not a user and a member's user deleted meanwhile are all found by the
 // statements that store the group, without a race.
@@ -47,7 +47,7 @@ func groupValues(g switchboard.Group) []any {
 }
 
 // CreateGroup inserts a group and its members in one transaction; ECONFLICT when a user, a
-// room or a group has the number, EINVALID when a member is not a user.
+// room, a group or a queue has the number, EINVALID when a member is not a user.
 func (s *GroupStore) CreateGroup(ctx context.Context, g switchboard.Group) (switchboard.Group, error) {
 	var created switchboard.Group
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {

@@ -1,6 +1,6 @@
-// Package postgres stores Switchboard's users, conference rooms, ring groups and call records
-// in PostgreSQL with pgx. It is the only package that knows SQL; its errors are translated into
-// the switchboard vocabulary in one function, translate.
+// Package postgres stores Switchboard's users, conference rooms, ring groups, call queues and
+// call records in PostgreSQL with pgx. It is the only package that knows SQL; its errors are
+// translated into the switchboard vocabulary in one function, translate.
 package postgres
 
 import (
@@ -72,8 +72,8 @@ func (db *DB) Migrate(ctx context.Context, logger *slog.Logger) error {
 
 // violatedConstraint returns the constraint a PostgreSQL error names ("" for any other error),
 // so that a store can say which rule a conflict broke: a number taken by a user (users_pkey)
-// or by any user, room or group (numbers_pkey), a member of a group who is not a user
-// (group_members_extension_fkey).
+// or by any user, room, group or queue (numbers_pkey), a member of a group or an agent of a
+// queue who is not a user (group_members_extension_fkey, queue_agents_extension_fkey).
 func violatedConstraint(err error) string {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -8,9 +8,9 @@ import (
 	"github.com/switchboard-pbx/switchboard"
 )
 
-// RoomStore keeps conference rooms in the rooms table. Numbers are shared with users and ring
-// groups through the numbers table (see migrations/00006_rooms.sql), so a clash with either is
-// found by the same insert that stores the room, without a race.
+// RoomStore keeps conference rooms in the rooms table. Numbers are shared with users, ring
+// groups and call queues through the numbers table (see migrations/00006_rooms.sql), so a clash
+// with any of them is found by the same insert that stores the room, without a race.
 type RoomStore struct {
 	DB *DB
 }
@@ -35,7 +35,8 @@ func roomValues(r switchboard.Room) []any {
 	return []any{r.Name, r.PIN, r.ModeratorPIN, r.MaxParticipants, r.AnnounceJoins, r.MusicWhenAlone}
 }
 
-// CreateRoom inserts a room; ECONFLICT when a room, a user or a ring group has the number.
+// CreateRoom inserts a room; ECONFLICT when a room, a user, a ring group or a call queue has the
+// number.
 func (s *RoomStore) CreateRoom(ctx context.Context, r switchboard.Room) (switchboard.Room, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO rooms
 		(number, name, pin, moderator_pin, max_participants, announce_joins, music_when_alone)

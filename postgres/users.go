@@ -38,8 +38,8 @@ func userValues(u switchboard.User) []any {
 		f.Unconditional.Destination, f.Busy.Enabled, f.Busy.Destination, f.NoAnswer.Enabled, f.NoAnswer.Destination}
 }
 
-// CreateUser inserts a user; ECONFLICT when a user, a conference room or a ring group has the
-// extension.
+// CreateUser inserts a user; ECONFLICT when a user, a conference room, a ring group or a call
+// queue has the extension.
 func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchboard.User, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO users
 		(extension, name, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin, ring_timeout,
@@ -53,7 +53,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchb
 		err = translate("insert user", err)
 		if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
 			if constraint == "numbers_pkey" {
-				// Not a user: another kind of number has it (a conference room or a ring group).
+				// Not a user: another kind of number has it (a room, a group or a queue).
 				if by := s.DB.numberTakenBy(ctx, u.Extension); by != "" {
 					return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by %s", u.Extension, by)
 				}
@@ -67,7 +67,8 @@ func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchb
 }
 
 // numberKinds name the kinds of the numbers table in messages.
-var numberKinds = map[string]string{"user": "a user", "room": "a conference room", "group": "a ring group"}
+var numberKinds = map[string]string{"user": "a user", "room": "a conference room", "group": "a ring group",
+	"queue": "a call queue"}
 
 // numberTakenBy says what has a number ("a ring group"), for the message of a clash the
 // numbers table found; "" when it cannot say (the number was freed since, or the database

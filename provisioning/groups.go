@@ -41,8 +41,8 @@ type GroupService struct {
 
 var _ switchboard.GroupDirectory = (*GroupService)(nil)
 
-// CreateGroup validates and stores a new group; ECONFLICT when a user, a room or a group has
-// its number, EINVALID when a member is not a user.
+// CreateGroup validates and stores a new group; ECONFLICT when a user, a room, a group or a
+// queue has its number, EINVALID when a member is not a user.
 func (s *GroupService) CreateGroup(ctx context.Context, ng NewGroup) (switchboard.Group, error) {
 	g := switchboard.Group{Number: ng.Number, Name: ng.Name, Members: slices.Clone(ng.Members),
 		Strategy: ng.Strategy, RingSeconds: ng.RingSeconds, Timeout: ng.Timeout,

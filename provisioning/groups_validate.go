@@ -26,20 +26,26 @@ func ValidateGroupNumber(number string) error {
 // group's own number (number). Whether each is a user is the store's to say: only it can tell
 // without a race with the user's deletion.
 func ValidateGroupMembers(number string, members []string) error {
-	if len(members) == 0 || len(members) > switchboard.MaxGroupMembers {
-		return switchboard.Errorf(switchboard.EINVALID, "members must list 1 to %d extensions", switchboard.MaxGroupMembers)
+	return validateExtensionList("member", "group", number, members, switchboard.MaxGroupMembers)
+}
+
+// validateExtensionList checks who belongs to the group or queue (what) number: each of exts is
+// a noun ("member", "agent") in the messages. See ValidateGroupMembers and ValidateQueueAgents.
+func validateExtensionList(noun, what, number string, exts []string, most int) error {
+	if len(exts) == 0 || len(exts) > most {
+		return switchboard.Errorf(switchboard.EINVALID, "%ss must list 1 to %d extensions", noun, most)
 	}
-	seen := make(map[string]bool, len(members))
-	for _, ext := range members {
+	seen := make(map[string]bool, len(exts))
+	for _, ext := range exts {
 		if ValidateExtension(ext) != nil {
 			// %q: the value is the caller's and may hold anything; quoted, it cannot break the message.
-			return switchboard.Errorf(switchboard.EINVALID, "member %q must be an extension of 2 to 6 digits", ext)
+			return switchboard.Errorf(switchboard.EINVALID, "%s %q must be an extension of 2 to 6 digits", noun, ext)
 		}
 		if ext == number {
-			return switchboard.Errorf(switchboard.EINVALID, "member %s is the group's own number", ext)
+			return switchboard.Errorf(switchboard.EINVALID, "%s %s is the %s's own number", noun, ext, what)
 		}
 		if seen[ext] {
-			return switchboard.Errorf(switchboard.EINVALID, "member %s is listed twice", ext)
+			return switchboard.Errorf(switchboard.EINVALID, "%s %s is listed twice", noun, ext)
 		}
 		seen[ext] = true
 	}
@@ -77,6 +83,12 @@ func ValidateGroupTimeout(seconds int) error {
 // (its calls would come back to it forever). Whether anyone has the number is not checked:
 // call control treats a destination nobody has as hanging up.
 func ValidateGroupDestination(number string, d switchboard.GroupDestination) error {
+	return validateDestination("group", number, d)
+}
+
+// validateDestination checks the no-answer destination of the group or queue (what) number;
+// see ValidateGroupDestination and ValidateQueueDestination.
+func validateDestination(what, number string, d switchboard.GroupDestination) error {
 	switch d.Kind {
 	case switchboard.DestinationHangup:
 		if d.Number != "" {
@@ -87,14 +99,14 @@ func ValidateGroupDestination(number string, d switchboard.GroupDestination) err
 			return switchboard.Errorf(switchboard.EINVALID, "no_answer: voicemail needs the extension (2 to 6 digits) of the user whose mailbox takes the call")
 		}
 		if d.Number == number {
-			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a group has no mailbox of its own")
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a %s has no mailbox of its own", what)
 		}
 	case switchboard.DestinationNumber:
 		if ValidateExtension(d.Number) != nil {
 			return switchboard.Errorf(switchboard.EINVALID, "no_answer: number needs a number of 2 to 6 digits")
 		}
 		if d.Number == number {
-			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a group cannot send its calls to its own number")
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a %s cannot send its calls to its own number", what)
 		}
 	default:
 		return switchboard.Errorf(switchboard.EINVALID, "no_answer.kind must be %s, %s or %s",

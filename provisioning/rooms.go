@@ -42,8 +42,8 @@ type RoomService struct {
 
 var _ switchboard.RoomDirectory = (*RoomService)(nil)
 
-// CreateRoom validates and stores a new room; ECONFLICT when a user, a room or a ring group has
-// its number.
+// CreateRoom validates and stores a new room; ECONFLICT when a user, a room, a ring group or a
+// call queue has its number.
 func (s *RoomService) CreateRoom(ctx context.Context, nr NewRoom) (switchboard.Room, error) {
 	r := switchboard.Room{Number: nr.Number, Name: nr.Name, PIN: nr.PIN, ModeratorPIN: nr.ModeratorPIN,
 		MaxParticipants: nr.MaxParticipants, AnnounceJoins: true, MusicWhenAlone: true}

@@ -1,6 +1,7 @@
-// Package provisioning owns Switchboard's users, conference rooms and ring groups: what a
-// valid one looks like, how users' SIP credentials are made and how they become Asterisk
-// configuration, and what admins may do to rooms and the people in them. It has no database,
+// Package provisioning owns Switchboard's users, conference rooms, ring groups and call queues:
+// what a valid one looks like, how users' SIP credentials are made and how they become Asterisk
+// configuration, what admins may do to rooms and the people in them, and how agents log in to
+// queues. It has no database,
 // HTTP or ARI imports; those adapters live in postgres/, api/ and ari/ and meet this package
 // through the interfaces declared here and in the root package.
 package provisioning

@@ -74,7 +74,7 @@ func (r router) member(ext string) (Party, bool) {
 	}
 	p, ok := r.lookup(ext)
 	switch {
-	case !ok || p.Room != nil || p.Group != nil:
+	case !ok || p.Room != nil || p.Group != nil || p.Queue != nil:
 		return Party{}, false
 	case p.User.Calls.DND, len(p.Devices) == 0, p.InCall && !p.User.Calls.CallWaiting:
 		return Party{}, false
@@ -82,15 +82,30 @@ func (r router) member(ext string) (Party, bool) {
 	return p, true
 }
 
-// groupNoAnswer sends a call nobody in g took to g's destination: a user's mailbox, another
-// number (never back into the call's path), or a refusal.
+// groupNoAnswer sends a call nobody in g took to g's destination.
 func (r router) groupNoAnswer(g switchboard.Group, path []string, hops []Forwarding, reason string) Step {
-	refuse := Step{Kind: Reject, Target: groupTarget(g), Cause: NobodyAvailable, Reason: reason, Path: path, Forwarded: hops}
-	dest := g.NoAnswer
+	return r.destination(groupTarget(g), g.NoAnswer, path, hops, reason)
+}
+
+// QueueTimeout returns where a call that waited in a queue (its Queued step) as long as the
+// queue lets callers wait goes: the queue's no-answer destination.
+func QueueTimeout(queued Step, lookup Lookup) Step {
+	r := router{caller: queued.Caller, lookup: lookup}
+	q := queued.Queue
+	s := r.destination(switchboard.User{Extension: q.Number, Name: q.Name}, q.NoAnswer, queued.Path, queued.Forwarded,
+		switchboard.ReasonMaxWait)
+	s.Caller = queued.Caller
+	return s
+}
+
+// destination sends a call that owner (a group, a queue) could not place to its destination: a
+// user's mailbox, another number (never back into the call's path), or a refusal.
+func (r router) destination(owner switchboard.User, dest switchboard.GroupDestination, path []string, hops []Forwarding, reason string) Step {
+	refuse := Step{Kind: Reject, Target: owner, Cause: NobodyAvailable, Reason: reason, Path: path, Forwarded: hops}
 	switch dest.Kind {
 	case switchboard.DestinationVoicemail:
 		p, ok := r.lookup(dest.Number)
-		if !ok || p.Room != nil || p.Group != nil {
+		if !ok || p.Room != nil || p.Group != nil || p.Queue != nil {
 			return refuse
 		}
 		return Step{Kind: Voicemail, Target: p.User, Greeting: Unavailable, Reason: reason,
@@ -103,7 +118,7 @@ func (r router) groupNoAnswer(g switchboard.Group, path []string, hops []Forward
 		if !ok {
 			return refuse
 		}
-		return r.reach(p, path, append(slices.Clone(hops), Forwarding{From: g.Number, To: dest.Number, Kind: OnNoAnswer}))
+		return r.reach(p, path, append(slices.Clone(hops), Forwarding{From: owner.Extension, To: dest.Number, Kind: OnNoAnswer}))
 	}
 	return refuse
 }

@@ -86,3 +86,24 @@ func TestGroups(t *testing.T) {
 		})
 	}
 }
+
+func TestQueues(t *testing.T) {
+	q := switchboard.Queue{Number: "700", Name: "Sales", MaxWait: 60,
+		NoAnswer: switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "1005"}}
+	lookup := lookupOf(routing.Party{User: switchboard.User{Extension: "700"}, Queue: &q}, user("1002", always("700")), user("1005"))
+	for _, dialled := range []string{"700", "1002"} {
+		s := routing.Route(routing.Call{Caller: "1001", Dialled: dialled}, lookup)
+		if s.Kind != routing.Queued || s.Queue == nil || s.Queue.Number != "700" {
+			t.Fatalf("dialled %s: %s, want queued in 700", dialled, describe(s))
+		}
+		// Waited too long: the queue's destination.
+		if got, want := describe(routing.QueueTimeout(s, lookup)), "voicemail 1005 unavailable [max_wait]"; !strings.HasPrefix(got, want) {
+			t.Errorf("dialled %s, timed out: %s, want %s", dialled, got, want)
+		}
+	}
+	q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: "700"}
+	s := routing.Route(routing.Call{Caller: "1001", Dialled: "700"}, lookup)
+	if got := describe(routing.QueueTimeout(s, lookup)); got != "reject no_answer [max_wait]" {
+		t.Errorf("a queue whose destination is itself: %s, want a refusal", got)
+	}
+}

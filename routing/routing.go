@@ -30,6 +30,8 @@ type Party struct {
 	// Group, when not nil, says the number is a ring group's: its members are looked up in
 	// turn.
 	Group *switchboard.Group
+	// Queue, when not nil, says the number is a call queue's: the caller waits in it.
+	Queue *switchboard.Queue
 }
 
 // Lookup returns what is known of a number now; ok is false when nobody (no user, no room) has it.
@@ -50,9 +52,12 @@ const (
 	Voicemail              // the target's mailbox (which plays an announcement when it has none)
 	Reject                 // refuse the call
 	Conference             // join a conference room
+	Queued                 // wait in a call queue for an agent
 )
 
-func (k Kind) String() string { return [...]string{"ring", "voicemail", "reject", "conference"}[k] }
+func (k Kind) String() string {
+	return [...]string{"ring", "voicemail", "reject", "conference", "queued"}[k]
+}
 
 // Greeting is which greeting a mailbox plays.
 type Greeting string
@@ -97,6 +102,8 @@ type Step struct {
 	Group   *switchboard.Group
 	Member  int
 	Elapsed time.Duration
+	// Queue is set on a Queued step, and on the ringing steps of the queue's agents.
+	Queue *switchboard.Queue
 	// Caller is who calls: a group never rings the caller's own phones.
 	Caller string
 }
@@ -183,6 +190,10 @@ func (r router) reach(p Party, path []string, hops []Forwarding) Step {
 	}
 	if p.Group != nil {
 		return r.group(*p.Group, with(path, p.Group.Number), hops)
+	}
+	if p.Queue != nil {
+		return Step{Kind: Queued, Target: switchboard.User{Extension: p.Queue.Number, Name: p.Queue.Name},
+			Queue: p.Queue, Path: with(path, p.Queue.Number), Forwarded: hops}
 	}
 	u := p.User
 	if next, ok := r.forward(p, path, hops, Unconditional, u.Calls.Forwards.Unconditional); ok {

@@ -5,6 +5,7 @@
 //	switchboard users ...    manage users through the REST API (add, list, show, passwd, rm)
 //	switchboard rooms ...    manage conference rooms and the people in them through the REST API
 //	switchboard groups ...   manage ring groups through the REST API (add, list, show, set, rm)
+//	switchboard queues ...   manage call queues and their agents' logins through the REST API
 //	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the environment (see README.md); this package is the only place
@@ -34,6 +35,8 @@ commands:
   rooms        manage conference rooms: add, list, show, set, rm, mute, unmute, kick, lock,
                unlock (run "switchboard rooms" for help)
   groups       manage ring groups: add, list, show, set, rm (run "switchboard groups" for help)
+  queues       manage call queues: add, list, show, set, rm, login, logout (run
+               "switchboard queues" for help)
   healthcheck  exit 0 when the local server answers /readyz with 200
 `
 
@@ -54,6 +57,8 @@ func run(ctx context.Context, args []string) int {
 		return rooms(ctx, args[1:], os.Stdout, os.Stderr)
 	case "groups":
 		return groups(ctx, args[1:], os.Stdout, os.Stderr)
+	case "queues":
+		return queues(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
 	case "-h", "--help", "help":

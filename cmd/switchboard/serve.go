@@ -73,11 +73,12 @@ func serve(ctx context.Context) error {
 
 	callStore := &postgres.CallStore{DB: db}
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
-	roomStore, groupStore := &postgres.RoomStore{DB: db}, &postgres.GroupStore{DB: db}
-	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Records: recorder,
-		Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
+	roomStore, groupStore, queueStore := &postgres.RoomStore{DB: db}, &postgres.GroupStore{DB: db}, &postgres.QueueStore{DB: db}
+	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Queues: queueStore,
+		Records: recorder, Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
-	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService,
+	queueService := &provisioning.QueueService{Store: queueStore, Live: app}
+	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService, Queues: queueService,
 		Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_requests_total",
 		Help: "REST requests sent to Asterisk (call control, presence and configuration pushes)."},
@@ -89,6 +90,7 @@ func serve(ctx context.Context) error {
 		Users:  userService,
 		Rooms:  &provisioning.RoomService{Store: roomStore, Live: app},
 		Groups: &provisioning.GroupService{Store: groupStore},
+		Queues: queueService,
 		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:  cfg.AdminToken,
 		Logger: logger.With("component", "api"),

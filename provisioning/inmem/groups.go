@@ -10,9 +10,10 @@ import (
 )
 
 // GroupStore keeps ring groups in a map, in the plan of numbers of a UserStore (and of the
-// RoomStore sharing it): no two of a user, a room and a group have one number, as in
-// PostgreSQL. Members must be users of that store, and a deleted user leaves every group. It
-// shares the user store's lock (so that a claim of a number is one step) and its SetDown.
+// RoomStore and QueueStore sharing it): no two of a user, a room, a group and a queue have one
+// number, as in PostgreSQL. Members must be users of that store, and a deleted user leaves
+// every group. It shares the user store's lock (so that a claim of a number is one step) and
+// its SetDown.
 type GroupStore struct {
 	users  *UserStore
 	groups map[string]switchboard.Group
@@ -83,7 +84,8 @@ func (s *GroupStore) CreateGroup(_ context.Context, g switchboard.Group) (switch
 	_, group := s.groups[g.Number]
 	_, user := s.users.users[g.Number]
 	_, room := s.users.rooms.numbers()[g.Number]
-	if group || user || room {
+	_, queue := s.users.queues.numbers()[g.Number]
+	if group || user || room || queue {
 		return switchboard.Group{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", g.Number)
 	}
 	if err := s.checkMembers(g.Members); err != nil {

@@ -1,8 +1,9 @@
-// Package inmem is an in-memory switchboard.UserStore, RoomStore and GroupStore for unit tests
-// of the layers above the store (API, configuration applier), and an in-memory
-// switchboard.RoomControl standing in for call control. The stores behave like the PostgreSQL
-// ones: same ordering, same error codes, one plan of numbers for users, rooms and groups, whose
-// members are users. They can be told to fail, as an unreachable database would.
+// Package inmem is an in-memory switchboard.UserStore, RoomStore, GroupStore and QueueStore for
+// unit tests of the layers above the store (API, configuration applier), and an in-memory
+// switchboard.RoomControl and QueueControl standing in for call control. The stores behave like
+// the PostgreSQL ones: same ordering, same error codes, one plan of numbers for users, rooms,
+// groups and queues, whose members and agents are users. They can be told to fail, as an
+// unreachable database would.
 package inmem
 
 import (
@@ -25,6 +26,7 @@ type UserStore struct {
 	down     bool
 	rooms    *RoomStore  // the rooms sharing the plan of numbers, if any
 	groups   *GroupStore // the groups sharing the plan of numbers, if any
+	queues   *QueueStore // the queues sharing the plan of numbers, if any
 }
 
 var _ switchboard.UserStore = (*UserStore)(nil)
@@ -74,6 +76,9 @@ func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboa
 	}
 	if _, ok := s.groups.numbers()[u.Extension]; ok {
 		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a ring group", u.Extension)
+	}
+	if _, ok := s.queues.numbers()[u.Extension]; ok {
+		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a call queue", u.Extension)
 	}
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
@@ -164,7 +169,7 @@ func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*switc
 	return u, nil
 }
 
-// DeleteUser removes a user, and takes them out of every group.
+// DeleteUser removes a user, and takes them out of every group and every queue.
 func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -176,6 +181,7 @@ func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 	}
 	delete(s.users, ext)
 	s.groups.dropMember(ext)
+	s.queues.dropAgent(ext)
 	s.changed(ext, true)
 	return nil
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // RoomStore keeps conference rooms in a map, in the plan of numbers of a UserStore: a room
-// cannot take a user's extension (or a group's number) nor a user a room's number, as in
-// PostgreSQL. It shares the user store's lock (so that a claim of a number is one step) and
-// its SetDown.
+// cannot take a user's extension (or a group's or a queue's number) nor a user a room's
+// number, as in PostgreSQL. It shares the user store's lock (so that a claim of a number is one
+// step) and its SetDown.
 type RoomStore struct {
 	users *UserStore
 	rooms map[string]switchboard.Room
@@ -53,7 +53,8 @@ func (s *RoomStore) CreateRoom(_ context.Context, r switchboard.Room) (switchboa
 	_, room := s.rooms[r.Number]
 	_, user := s.users.users[r.Number]
 	_, group := s.users.groups.numbers()[r.Number]
-	if room || user || group {
+	_, queue := s.users.queues.numbers()[r.Number]
+	if room || user || group || queue {
 		return switchboard.Room{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", r.Number)
 	}
 	r.CreatedAt = time.Now().UTC()
