@@ -180,3 +180,57 @@ func TestCallQueue(t *testing.T) {
 		t.Errorf("after *45 again: %+v (%v), want 2101 logged out", q.Agents, err)
 	}
 }
+
+// A caller waiting in a queue stays in line while call control restarts, keeps their place
+// (the time they called), and is answered when an agent comes.
+func TestCallQueueSurvivesRestart(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	pw := func(ext string) string { return "queue-password-" + ext }
+	for _, ext := range []string{"2001", "2101"} {
+		createUser(t, s, ext, "User "+ext, pw(ext))
+	}
+	ctx := ctxT(t, 3*time.Minute)
+	if _, err := s.API.CreateQueue(ctx, api.CreateQueueRequest{Number: "702", Name: "Desk", Agents: []string{"2101"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.API.SetAgentLoggedIn(ctx, "702", "2101", true); err != nil {
+		t.Fatal(err)
+	}
+	waitEndpoint(t, s, "2001")
+	since := time.Now()
+	c := callQueue(t, s, "2001", pw("2001"), "702", 0)
+	var before api.QueuedCaller
+	eventually(t, 15*time.Second, "2001 waiting (the agent has no phone registered)", func() error {
+		live := queueLive(t, s, "702")
+		if len(live.Callers) != 1 {
+			return fmt.Errorf("callers %+v", live.Callers)
+		}
+		before = live.Callers[0]
+		return nil
+	})
+
+	s.StopServe(t)
+	s.StartServe(t)
+	s.WaitReady(t)
+	eventually(t, 15*time.Second, "2001 back in line", func() error {
+		live := queueLive(t, s, "702")
+		if len(live.Callers) != 1 || live.Callers[0].ID != before.ID {
+			return fmt.Errorf("callers %+v, want %+v", live.Callers, before)
+		}
+		return nil
+	})
+	// The agent's phone comes: the caller is answered, and ends the call after 2 s of talk.
+	startMember(t, s, "2101", pw("2101"), softphone.AnswerOptions{MediaOptions: softphone.MediaOptions{Duration: 2 * time.Second}})
+	select {
+	case <-c.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("2001 never answered")
+	}
+	if !c.rep.Answered() || c.rep.EndedBy != "remote" {
+		t.Errorf("caller %+v (%v): want answered, ended by the agent", c.rep, c.err)
+	}
+	rec := endedCallsTo(t, s, "702", since, 1)[0]
+	if rec.ID != before.ID || rec.AnsweredBy != "2101" {
+		t.Errorf("record %+v: want call %s answered by 2101", rec, before.ID)
+	}
+}
