@@ -110,11 +110,7 @@ func (s *Server) listCalls(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := CallList{Calls: make([]Call, 0, len(page.Calls)), Next: page.Next}
-	for _, c := range page.Calls {
-		out.Calls = append(out.Calls, toCall(c))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, CallList{Calls: showAll(page.Calls, toCall), Next: page.Next})
 }
 
 func (s *Server) getCall(w http.ResponseWriter, r *http.Request) {
@@ -143,11 +139,7 @@ func (s *Server) hangupCall(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "call ID must be a UUID"))
 		return
 	}
-	if err := s.Calls.HangupCall(r.Context(), id); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeDone(w, r, s.Calls.HangupCall(r.Context(), id))
 }
 
 // isUUID accepts the canonical 36-character form.

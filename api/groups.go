@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"time"
 
@@ -74,21 +75,9 @@ func fromDestination(d *GroupDestination) *switchboard.GroupDestination {
 	return &switchboard.GroupDestination{Kind: switchboard.GroupDestinationKind(d.Kind), Number: d.Number}
 }
 
-func fromStrategy(s *string) *switchboard.GroupStrategy {
-	if s == nil {
-		return nil
-	}
-	strategy := switchboard.GroupStrategy(*s)
-	return &strategy
-}
-
 // groupService answers 503 when the server has no group service.
 func (s *Server) groupService(w http.ResponseWriter, r *http.Request) bool {
-	if s.Groups == nil {
-		s.writeError(w, r, switchboard.Errorf(switchboard.EUNAVAILABLE, "ring groups are not available"))
-		return false
-	}
-	return true
+	return s.available(w, r, s.Groups != nil, "ring groups")
 }
 
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
@@ -102,27 +91,14 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	ng := provisioning.NewGroup{Number: req.Number, Name: req.Name, Members: req.Members,
 		NoAnswer: fromDestination(req.NoAnswer)}
-	// Explicit values are checked as given: "" and 0 are out of range, not "the default".
-	if req.Strategy != nil {
-		if err := provisioning.ValidateGroupStrategy(switchboard.GroupStrategy(*req.Strategy)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		ng.Strategy = switchboard.GroupStrategy(*req.Strategy)
-	}
-	if req.RingSeconds != nil {
-		if err := provisioning.ValidateGroupRingSeconds(*req.RingSeconds); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		ng.RingSeconds = *req.RingSeconds
-	}
-	if req.Timeout != nil {
-		if err := provisioning.ValidateGroupTimeout(*req.Timeout); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		ng.Timeout = *req.Timeout
+	// Settings given are checked as given (see setGiven); cmp.Or keeps the first refusal.
+	if err := cmp.Or(
+		setGiven(fromString[switchboard.GroupStrategy](req.Strategy), provisioning.ValidateGroupStrategy, &ng.Strategy),
+		setGiven(req.RingSeconds, provisioning.ValidateGroupRingSeconds, &ng.RingSeconds),
+		setGiven(req.Timeout, provisioning.ValidateGroupTimeout, &ng.Timeout),
+	); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	g, err := s.Groups.CreateGroup(r.Context(), ng)
 	if err != nil {
@@ -142,11 +118,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := GroupList{Groups: make([]Group, 0, len(groups))}
-	for _, g := range groups {
-		out.Groups = append(out.Groups, toGroup(g))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, GroupList{Groups: showAll(groups, toGroup)})
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
@@ -171,7 +143,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.Groups.UpdateGroup(r.Context(), chi.URLParam(r, "number"), provisioning.GroupPatch{
-		Name: req.Name, Members: req.Members, Strategy: fromStrategy(req.Strategy), RingSeconds: req.RingSeconds,
+		Name: req.Name, Members: req.Members, Strategy: fromString[switchboard.GroupStrategy](req.Strategy), RingSeconds: req.RingSeconds,
 		Timeout: req.Timeout, NoAnswer: fromDestination(req.NoAnswer)})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -186,9 +158,5 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
 	if !s.groupService(w, r) {
 		return
 	}
-	if err := s.Groups.DeleteGroup(r.Context(), chi.URLParam(r, "number")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeDone(w, r, s.Groups.DeleteGroup(r.Context(), chi.URLParam(r, "number")))
 }

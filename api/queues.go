@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"time"
 
@@ -126,21 +127,9 @@ func toQueueState(st switchboard.QueueState, now time.Time) QueueState {
 	return out
 }
 
-func fromQueueStrategy(s *string) *switchboard.QueueStrategy {
-	if s == nil {
-		return nil
-	}
-	strategy := switchboard.QueueStrategy(*s)
-	return &strategy
-}
-
 // queueService answers 503 when the server has no queue service.
 func (s *Server) queueService(w http.ResponseWriter, r *http.Request) bool {
-	if s.Queues == nil {
-		s.writeError(w, r, switchboard.Errorf(switchboard.EUNAVAILABLE, "call queues are not available"))
-		return false
-	}
-	return true
+	return s.available(w, r, s.Queues != nil, "call queues")
 }
 
 func (s *Server) createQueue(w http.ResponseWriter, r *http.Request) {
@@ -154,27 +143,14 @@ func (s *Server) createQueue(w http.ResponseWriter, r *http.Request) {
 	}
 	nq := provisioning.NewQueue{Number: req.Number, Name: req.Name, Agents: req.Agents,
 		NoAnswer: fromDestination(req.NoAnswer)}
-	// Explicit values are checked as given: "" and 0 are out of range, not "the default".
-	if req.Strategy != nil {
-		if err := provisioning.ValidateQueueStrategy(switchboard.QueueStrategy(*req.Strategy)); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		nq.Strategy = switchboard.QueueStrategy(*req.Strategy)
-	}
-	if req.RingSeconds != nil {
-		if err := provisioning.ValidateQueueRingSeconds(*req.RingSeconds); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		nq.RingSeconds = *req.RingSeconds
-	}
-	if req.MaxWait != nil {
-		if err := provisioning.ValidateQueueMaxWait(*req.MaxWait); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		nq.MaxWait = *req.MaxWait
+	// Settings given are checked as given (see setGiven); cmp.Or keeps the first refusal.
+	if err := cmp.Or(
+		setGiven(fromString[switchboard.QueueStrategy](req.Strategy), provisioning.ValidateQueueStrategy, &nq.Strategy),
+		setGiven(req.RingSeconds, provisioning.ValidateQueueRingSeconds, &nq.RingSeconds),
+		setGiven(req.MaxWait, provisioning.ValidateQueueMaxWait, &nq.MaxWait),
+	); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	q, err := s.Queues.CreateQueue(r.Context(), nq)
 	if err != nil {
@@ -194,11 +170,7 @@ func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := QueueList{Queues: make([]Queue, 0, len(queues))}
-	for _, q := range queues {
-		out.Queues = append(out.Queues, toQueue(q))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, QueueList{Queues: showAll(queues, toQueue)})
 }
 
 // getQueue shows the queue with its live state. A queue is managed while call control is
@@ -213,19 +185,12 @@ func (s *Server) getQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := QueueDetail{Queue: toQueue(q)}
-	st, err := s.Queues.QueueState(r.Context(), number)
-	switch switchboard.ErrorCode(err) {
-	case "":
-		live := toQueueState(st, time.Now())
-		out.Live = &live
-	case switchboard.EUNAVAILABLE:
-		s.Logger.Warn("queue shown without its live state", "queue", number, "error", err)
-	default:
-		s.writeError(w, r, err)
+	live, ok := liveState(s, w, r, "queue", number, s.Queues.QueueState,
+		func(st switchboard.QueueState) QueueState { return toQueueState(st, time.Now()) })
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, QueueDetail{Queue: toQueue(q), Live: live})
 }
 
 func (s *Server) patchQueue(w http.ResponseWriter, r *http.Request) {
@@ -238,7 +203,7 @@ func (s *Server) patchQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q, err := s.Queues.UpdateQueue(r.Context(), chi.URLParam(r, "number"), provisioning.QueuePatch{
-		Name: req.Name, Agents: req.Agents, Strategy: fromQueueStrategy(req.Strategy), RingSeconds: req.RingSeconds,
+		Name: req.Name, Agents: req.Agents, Strategy: fromString[switchboard.QueueStrategy](req.Strategy), RingSeconds: req.RingSeconds,
 		MaxWait: req.MaxWait, NoAnswer: fromDestination(req.NoAnswer)})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -253,11 +218,7 @@ func (s *Server) deleteQueue(w http.ResponseWriter, r *http.Request) {
 	if !s.queueService(w, r) {
 		return
 	}
-	if err := s.Queues.DeleteQueue(r.Context(), chi.URLParam(r, "number")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeDone(w, r, s.Queues.DeleteQueue(r.Context(), chi.URLParam(r, "number")))
 }
 
 // agentLogin is the handler of POST .../agents/{ext}/login (in) and .../logout.
@@ -266,10 +227,6 @@ func (s *Server) agentLogin(in bool) http.HandlerFunc {
 		if !s.queueService(w, r) {
 			return
 		}
-		if err := s.Queues.SetLoggedIn(r.Context(), chi.URLParam(r, "number"), chi.URLParam(r, "ext"), in); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		s.writeDone(w, r, s.Queues.SetLoggedIn(r.Context(), chi.URLParam(r, "number"), chi.URLParam(r, "ext"), in))
 	}
 }

@@ -92,11 +92,7 @@ func toRoomState(st switchboard.RoomState) RoomState {
 
 // roomService answers 503 when the server has no room service.
 func (s *Server) roomService(w http.ResponseWriter, r *http.Request) bool {
-	if s.Rooms == nil {
-		s.writeError(w, r, switchboard.Errorf(switchboard.EUNAVAILABLE, "conference rooms are not available"))
-		return false
-	}
-	return true
+	return s.available(w, r, s.Rooms != nil, "conference rooms")
 }
 
 func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
@@ -110,13 +106,9 @@ func (s *Server) createRoom(w http.ResponseWriter, r *http.Request) {
 	}
 	nr := provisioning.NewRoom{Number: req.Number, Name: req.Name, PIN: req.PIN, ModeratorPIN: req.ModeratorPIN,
 		AnnounceJoins: req.AnnounceJoins, MusicWhenAlone: req.MusicWhenAlone}
-	if req.MaxParticipants != nil {
-		// An explicit value is checked as given: 0 is out of range, not "the default".
-		if err := provisioning.ValidateMaxParticipants(*req.MaxParticipants); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		nr.MaxParticipants = *req.MaxParticipants
+	if err := setGiven(req.MaxParticipants, provisioning.ValidateMaxParticipants, &nr.MaxParticipants); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	room, err := s.Rooms.CreateRoom(r.Context(), nr)
 	if err != nil {
@@ -136,11 +128,7 @@ func (s *Server) listRooms(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := RoomList{Rooms: make([]Room, 0, len(rooms))}
-	for _, room := range rooms {
-		out.Rooms = append(out.Rooms, toRoom(room))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, RoomList{Rooms: showAll(rooms, toRoom)})
 }
 
 // getRoom shows the room with its live state. A room is managed while call control is away,
@@ -155,19 +143,11 @@ func (s *Server) getRoom(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := RoomDetail{Room: toRoom(room)}
-	st, err := s.Rooms.RoomState(r.Context(), number)
-	switch switchboard.ErrorCode(err) {
-	case "":
-		live := toRoomState(st)
-		out.Live = &live
-	case switchboard.EUNAVAILABLE:
-		s.Logger.Warn("room shown without its live state", "room", number, "error", err)
-	default:
-		s.writeError(w, r, err)
+	live, ok := liveState(s, w, r, "room", number, s.Rooms.RoomState, toRoomState)
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, RoomDetail{Room: toRoom(room), Live: live})
 }
 
 func (s *Server) patchRoom(w http.ResponseWriter, r *http.Request) {
@@ -193,11 +173,7 @@ func (s *Server) deleteRoom(w http.ResponseWriter, r *http.Request) {
 	if !s.roomService(w, r) {
 		return
 	}
-	if err := s.Rooms.DeleteRoom(r.Context(), chi.URLParam(r, "number")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeDone(w, r, s.Rooms.DeleteRoom(r.Context(), chi.URLParam(r, "number")))
 }
 
 func (s *Server) roomParticipants(w http.ResponseWriter, r *http.Request) {
@@ -218,11 +194,7 @@ func (s *Server) roomAction(action func(s *provisioning.RoomService, r *http.Req
 		if !s.roomService(w, r) {
 			return
 		}
-		if err := action(s.Rooms, r); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
+		s.writeDone(w, r, action(s.Rooms, r))
 	}
 }
 

@@ -213,11 +213,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := UserList{Users: make([]User, 0, len(page.Users)), Next: page.Next}
-	for _, u := range page.Users {
-		out.Users = append(out.Users, toUser(u))
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, UserList{Users: showAll(page.Users, toUser), Next: page.Next})
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
@@ -249,11 +245,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
-	if err := s.Users.DeleteUser(r.Context(), chi.URLParam(r, "ext")); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	s.writeDone(w, r, s.Users.DeleteUser(r.Context(), chi.URLParam(r, "ext")))
 }
 
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {

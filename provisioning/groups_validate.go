@@ -52,6 +52,14 @@ func validateExtensionList(noun, what, number string, exts []string, most int) e
 	return nil
 }
 
+// validateRange accepts lo to hi as the value v of field, a setting in seconds or a count.
+func validateRange(field string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return switchboard.Errorf(switchboard.EINVALID, "%s must be %d to %d", field, lo, hi)
+	}
+	return nil
+}
+
 // ValidateGroupStrategy accepts the strategies call control knows.
 func ValidateGroupStrategy(s switchboard.GroupStrategy) error {
 	switch s {
@@ -63,18 +71,12 @@ func ValidateGroupStrategy(s switchboard.GroupStrategy) error {
 
 // ValidateGroupRingSeconds accepts MinGroupRingSeconds to MaxGroupRingSeconds.
 func ValidateGroupRingSeconds(seconds int) error {
-	if seconds < MinGroupRingSeconds || seconds > MaxGroupRingSeconds {
-		return switchboard.Errorf(switchboard.EINVALID, "ring_seconds must be %d to %d", MinGroupRingSeconds, MaxGroupRingSeconds)
-	}
-	return nil
+	return validateRange("ring_seconds", seconds, MinGroupRingSeconds, MaxGroupRingSeconds)
 }
 
 // ValidateGroupTimeout accepts MinGroupTimeout to MaxGroupTimeout.
 func ValidateGroupTimeout(seconds int) error {
-	if seconds < MinGroupTimeout || seconds > MaxGroupTimeout {
-		return switchboard.Errorf(switchboard.EINVALID, "timeout must be %d to %d", MinGroupTimeout, MaxGroupTimeout)
-	}
-	return nil
+	return validateRange("timeout", seconds, MinGroupTimeout, MaxGroupTimeout)
 }
 
 // ValidateGroupDestination checks where the calls of group number go when nobody answers:

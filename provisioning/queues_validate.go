@@ -42,18 +42,12 @@ func ValidateQueueStrategy(s switchboard.QueueStrategy) error {
 
 // ValidateQueueRingSeconds accepts MinQueueRingSeconds to MaxQueueRingSeconds.
 func ValidateQueueRingSeconds(seconds int) error {
-	if seconds < MinQueueRingSeconds || seconds > MaxQueueRingSeconds {
-		return switchboard.Errorf(switchboard.EINVALID, "ring_seconds must be %d to %d", MinQueueRingSeconds, MaxQueueRingSeconds)
-	}
-	return nil
+	return validateRange("ring_seconds", seconds, MinQueueRingSeconds, MaxQueueRingSeconds)
 }
 
 // ValidateQueueMaxWait accepts MinQueueMaxWait to MaxQueueMaxWait.
 func ValidateQueueMaxWait(seconds int) error {
-	if seconds < MinQueueMaxWait || seconds > MaxQueueMaxWait {
-		return switchboard.Errorf(switchboard.EINVALID, "max_wait must be %d to %d", MinQueueMaxWait, MaxQueueMaxWait)
-	}
-	return nil
+	return validateRange("max_wait", seconds, MinQueueMaxWait, MaxQueueMaxWait)
 }
 
 // ValidateQueueDestination checks where the callers of queue number go after the maximum

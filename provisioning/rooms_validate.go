@@ -28,11 +28,7 @@ func ValidateRoomPIN(field, pin string) error {
 // ValidateMaxParticipants accepts MinRoomParticipants to MaxRoomParticipants: a room for one
 // is no conversation, and one mixing bridge in Asterisk is not meant for crowds.
 func ValidateMaxParticipants(n int) error {
-	if n < switchboard.MinRoomParticipants || n > switchboard.MaxRoomParticipants {
-		return switchboard.Errorf(switchboard.EINVALID, "max_participants must be %d to %d",
-			switchboard.MinRoomParticipants, switchboard.MaxRoomParticipants)
-	}
-	return nil
+	return validateRange("max_participants", n, switchboard.MinRoomParticipants, switchboard.MaxRoomParticipants)
 }
 
 // ValidateRoom checks every field of a room as stored.

@@ -2,13 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/switchboard-pbx/switchboard/api"
@@ -32,121 +27,73 @@ API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
 `
 
 func groups(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, groupsUsage)
+	c, ok := newAdminCommand("groups", groupsUsage, args, stdout, stderr)
+	if !ok {
 		return 2
 	}
-	client := &api.Client{BaseURL: getenv("API_URL", "http://127.0.0.1:8080"),
-		Token: getenv("API_TOKEN", os.Getenv("SWITCHBOARD_ADMIN_TOKEN"))}
-	fs := flag.NewFlagSet("groups "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "display name")
-	members := fs.String("members", "", "extensions of the members, comma-separated, in hunting order")
-	strategy := fs.String("strategy", "", "ring_all (every member at once) or hunt (one after the other)")
-	ringSeconds := fs.Int("ring-seconds", 0, "seconds each member rings when hunting (5-120)")
-	timeout := fs.Int("timeout", 0, "seconds the group tries in all (5-600)")
-	noAnswer := fs.String("no-answer", "", "when nobody answers: hangup, voicemail:EXT or number:NUM")
-	cmd, rest := args[0], args[1:]
-	// Flags may come before or after the arguments.
-	var positional []string
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	name := c.flags.String("name", "", "display name")
+	members := c.flags.String("members", "", "extensions of the members, comma-separated, in hunting order")
+	strategy := c.flags.String("strategy", "", "ring_all (every member at once) or hunt (one after the other)")
+	ringSeconds := c.flags.Int("ring-seconds", 0, "seconds each member rings when hunting (5-120)")
+	timeout := c.flags.Int("timeout", 0, "seconds the group tries in all (5-600)")
+	noAnswer := c.flags.String("no-answer", "", "when nobody answers: hangup, voicemail:EXT or number:NUM")
+	if !c.parse() {
+		return 2
 	}
-	// Values given are sent as given, even 0 or "": the server says what is wrong with them
-	// rather than the CLI taking them for "the default".
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	need := func(what ...string) bool {
-		if len(positional) != len(what) {
-			expected := "no arguments"
-			if len(what) > 0 {
-				expected = strings.Join(what, " ")
-			}
-			fmt.Fprintf(stderr, "switchboard groups %s: expected %s\n\n%s", cmd, expected, groupsUsage)
-			return false
-		}
-		return true
+	destination, ok := c.noAnswer(*noAnswer)
+	if !ok {
+		return 2
 	}
-	var destination *api.GroupDestination
-	if given["no-answer"] {
-		d, ok := parseDestination(*noAnswer)
-		if !ok {
-			fmt.Fprintf(stderr, "switchboard groups %s: --no-answer must be hangup, voicemail:EXT or number:NUM\n", cmd)
-			return 2
+	// The optional settings are the same for add and set.
+	options := func(s **string, ring, total **int) {
+		if c.given["strategy"] {
+			*s = strategy
 		}
-		destination = &d
-	}
-	print := func(v any, text func(w io.Writer)) {
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(v)
-			return
+		if c.given["ring-seconds"] {
+			*ring = ringSeconds
 		}
-		text(stdout)
+		if c.given["timeout"] {
+			*total = timeout
+		}
 	}
 
 	var err error
-	switch cmd {
+	switch c.cmd {
 	case "add":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
-		req := api.CreateGroupRequest{Number: positional[0], Name: *name, Members: splitMembers(*members),
+		req := api.CreateGroupRequest{Number: c.positional[0], Name: *name, Members: splitExtensions(*members),
 			NoAnswer: destination}
-		if given["strategy"] {
-			req.Strategy = strategy
-		}
-		if given["ring-seconds"] {
-			req.RingSeconds = ringSeconds
-		}
-		if given["timeout"] {
-			req.Timeout = timeout
-		}
+		options(&req.Strategy, &req.RingSeconds, &req.Timeout)
 		var g api.Group
-		if g, err = client.CreateGroup(ctx, req); err == nil {
-			print(g, func(w io.Writer) { fmt.Fprintf(w, "created group %s (%s)\n", g.Number, g.Name); showGroup(w, g) })
+		if g, err = c.client.CreateGroup(ctx, req); err == nil {
+			c.print(g, func(w io.Writer) { fmt.Fprintf(w, "created group %s (%s)\n", g.Number, g.Name); showGroup(w, g) })
 		}
 	case "set":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
 		req := api.PatchGroupRequest{NoAnswer: destination}
-		if given["name"] {
+		if c.given["name"] {
 			req.Name = name
 		}
-		if given["members"] {
-			list := splitMembers(*members)
+		if c.given["members"] {
+			list := splitExtensions(*members)
 			req.Members = &list
 		}
-		if given["strategy"] {
-			req.Strategy = strategy
-		}
-		if given["ring-seconds"] {
-			req.RingSeconds = ringSeconds
-		}
-		if given["timeout"] {
-			req.Timeout = timeout
-		}
+		options(&req.Strategy, &req.RingSeconds, &req.Timeout)
 		var g api.Group
-		if g, err = client.PatchGroup(ctx, positional[0], req); err == nil {
-			print(g, func(w io.Writer) { fmt.Fprintf(w, "changed group %s\n", g.Number); showGroup(w, g) })
+		if g, err = c.client.PatchGroup(ctx, c.positional[0], req); err == nil {
+			c.print(g, func(w io.Writer) { fmt.Fprintf(w, "changed group %s\n", g.Number); showGroup(w, g) })
 		}
 	case "list":
-		if !need() {
+		if !c.need() {
 			return 2
 		}
 		var all []api.Group
-		if all, err = client.Groups(ctx); err == nil {
-			print(all, func(w io.Writer) {
+		if all, err = c.client.Groups(ctx); err == nil {
+			c.print(all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NUMBER\tNAME\tSTRATEGY\tMEMBERS\tNO ANSWER")
 				for _, g := range all {
@@ -156,82 +103,28 @@ func groups(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			})
 		}
 	case "show":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
 		var g api.Group
-		if g, err = client.Group(ctx, positional[0]); err == nil {
-			print(g, func(w io.Writer) {
-				fmt.Fprintf(w, "number:        %s\nname:          %s\n", g.Number, g.Name)
+		if g, err = c.client.Group(ctx, c.positional[0]); err == nil {
+			c.print(g, func(w io.Writer) {
+				showHeading(w, g.Number, g.Name)
 				showGroup(w, g)
-				fmt.Fprintf(w, "created:       %s\n", g.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				showCreated(w, g.CreatedAt)
 			})
 		}
 	case "rm":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
-		if err = client.DeleteGroup(ctx, positional[0]); err == nil && !*asJSON {
-			fmt.Fprintf(stdout, "deleted group %s\n", positional[0])
+		if err = c.client.DeleteGroup(ctx, c.positional[0]); err == nil {
+			c.done("deleted group %s", c.positional[0])
 		}
 	default:
-		fmt.Fprintf(stderr, "switchboard groups: unknown command %q\n\n%s", cmd, groupsUsage)
-		return 2
+		return c.unknown()
 	}
-	if err != nil {
-		var se *api.StatusError
-		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "switchboard groups %s: %s (%s)\n", cmd, se.Err.Message, se.Err.Code)
-		} else {
-			fmt.Fprintf(stderr, "switchboard groups %s: %v\n", cmd, err)
-		}
-		return 1
-	}
-	return 0
-}
-
-// splitMembers reads "1001, 1002" as a list of extensions; "" is an empty list, which the
-// server refuses with a message that says what a group needs.
-func splitMembers(v string) []string {
-	members := []string{}
-	for _, m := range strings.Split(v, ",") {
-		if m = strings.TrimSpace(m); m != "" {
-			members = append(members, m)
-		}
-	}
-	return members
-}
-
-// parseDestination reads --no-answer: hangup, voicemail:EXT or number:NUM. The number itself
-// is the server's to check.
-func parseDestination(v string) (api.GroupDestination, bool) {
-	if v == "hangup" {
-		return api.GroupDestination{Kind: v}, true
-	}
-	kind, number, ok := strings.Cut(v, ":")
-	if !ok || (kind != "voicemail" && kind != "number") {
-		return api.GroupDestination{}, false
-	}
-	return api.GroupDestination{Kind: kind, Number: number}, true
-}
-
-// describeDestination says where a group's unanswered calls go.
-func describeDestination(d api.GroupDestination) string {
-	switch d.Kind {
-	case "voicemail":
-		return "voicemail of " + d.Number
-	case "number":
-		return "number " + d.Number
-	}
-	return "hang up"
-}
-
-// orNobody shows a group's members, or that it has none left.
-func orNobody(members []string) string {
-	if len(members) == 0 {
-		return "nobody"
-	}
-	return strings.Join(members, ",")
+	return c.exit(err)
 }
 
 // showGroup prints a group's settings.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -22,25 +21,10 @@ func TestGroupsCLI(t *testing.T) {
 	for _, ext := range []string{"1001", "1002", "1003"} {
 		users.CreateUser(ctx, switchboard.User{Extension: ext, Name: "User " + ext})
 	}
-	const token = "cli-test-token-0123456789"
-	s, err := api.NewServer(api.Server{
+	cli := adminCLI(t, api.Server{
 		Users:  &provisioning.Service{Store: users},
 		Groups: &provisioning.GroupService{Store: store},
-		Token:  token,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	t.Setenv("API_URL", srv.URL)
-	t.Setenv("API_TOKEN", token)
-	cli := func(args ...string) (string, string, int) {
-		t.Helper()
-		var stdout, stderr strings.Builder
-		code := groups(ctx, args, &stdout, &stderr)
-		return stdout.String(), stderr.String(), code
-	}
+	}, groups)
 
 	out, errOut, code := cli("add", "600", "--name", "Support", "--members", "1003, 1001", "--strategy", "hunt",
 		"--ring-seconds", "10", "--no-answer", "voicemail:1002")

@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -36,116 +32,72 @@ API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
 `
 
 func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, queuesUsage)
+	c, ok := newAdminCommand("queues", queuesUsage, args, stdout, stderr)
+	if !ok {
 		return 2
 	}
-	client := &api.Client{BaseURL: getenv("API_URL", "http://127.0.0.1:8080"),
-		Token: getenv("API_TOKEN", os.Getenv("SWITCHBOARD_ADMIN_TOKEN"))}
-	fs := flag.NewFlagSet("queues "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "display name")
-	agents := fs.String("agents", "", "extensions of the agents, comma-separated, in order")
-	strategy := fs.String("strategy", "", "ring_all, round_robin, least_recent or fewest_calls")
-	ringSeconds := fs.Int("ring-seconds", 0, "seconds an agent's phones ring before the queue tries again (5-120)")
-	maxWait := fs.Int("max-wait", 0, "seconds a caller waits at most (10-3600)")
-	noAnswer := fs.String("no-answer", "", "after the maximum wait: hangup, voicemail:EXT or number:NUM")
-	cmd, rest := args[0], args[1:]
-	// Flags may come before or after the arguments.
-	var positional []string
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	name := c.flags.String("name", "", "display name")
+	agents := c.flags.String("agents", "", "extensions of the agents, comma-separated, in order")
+	strategy := c.flags.String("strategy", "", "ring_all, round_robin, least_recent or fewest_calls")
+	ringSeconds := c.flags.Int("ring-seconds", 0, "seconds an agent's phones ring before the queue tries again (5-120)")
+	maxWait := c.flags.Int("max-wait", 0, "seconds a caller waits at most (10-3600)")
+	noAnswer := c.flags.String("no-answer", "", "after the maximum wait: hangup, voicemail:EXT or number:NUM")
+	if !c.parse() {
+		return 2
 	}
-	// Values given are sent as given, even 0 or "": the server says what is wrong with them
-	// rather than the CLI taking them for "the default".
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	need := func(what ...string) bool {
-		if len(positional) != len(what) {
-			expected := "no arguments"
-			if len(what) > 0 {
-				expected = strings.Join(what, " ")
-			}
-			fmt.Fprintf(stderr, "switchboard queues %s: expected %s\n\n%s", cmd, expected, queuesUsage)
-			return false
-		}
-		return true
-	}
-	var destination *api.GroupDestination
-	if given["no-answer"] {
-		d, ok := parseDestination(*noAnswer)
-		if !ok {
-			fmt.Fprintf(stderr, "switchboard queues %s: --no-answer must be hangup, voicemail:EXT or number:NUM\n", cmd)
-			return 2
-		}
-		destination = &d
-	}
-	print := func(v any, text func(w io.Writer)) {
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(v)
-			return
-		}
-		text(stdout)
+	destination, ok := c.noAnswer(*noAnswer)
+	if !ok {
+		return 2
 	}
 	// The optional settings are the same for add and set.
 	options := func(s **string, ring, wait **int) {
-		if given["strategy"] {
+		if c.given["strategy"] {
 			*s = strategy
 		}
-		if given["ring-seconds"] {
+		if c.given["ring-seconds"] {
 			*ring = ringSeconds
 		}
-		if given["max-wait"] {
+		if c.given["max-wait"] {
 			*wait = maxWait
 		}
 	}
 
 	var err error
-	switch cmd {
+	switch c.cmd {
 	case "add":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
-		req := api.CreateQueueRequest{Number: positional[0], Name: *name, Agents: splitMembers(*agents), NoAnswer: destination}
+		req := api.CreateQueueRequest{Number: c.positional[0], Name: *name, Agents: splitExtensions(*agents), NoAnswer: destination}
 		options(&req.Strategy, &req.RingSeconds, &req.MaxWait)
 		var q api.Queue
-		if q, err = client.CreateQueue(ctx, req); err == nil {
-			print(q, func(w io.Writer) { fmt.Fprintf(w, "created queue %s (%s)\n", q.Number, q.Name); showQueue(w, q) })
+		if q, err = c.client.CreateQueue(ctx, req); err == nil {
+			c.print(q, func(w io.Writer) { fmt.Fprintf(w, "created queue %s (%s)\n", q.Number, q.Name); showQueue(w, q) })
 		}
 	case "set":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
 		req := api.PatchQueueRequest{NoAnswer: destination}
-		if given["name"] {
+		if c.given["name"] {
 			req.Name = name
 		}
-		if given["agents"] {
-			list := splitMembers(*agents)
+		if c.given["agents"] {
+			list := splitExtensions(*agents)
 			req.Agents = &list
 		}
 		options(&req.Strategy, &req.RingSeconds, &req.MaxWait)
 		var q api.Queue
-		if q, err = client.PatchQueue(ctx, positional[0], req); err == nil {
-			print(q, func(w io.Writer) { fmt.Fprintf(w, "changed queue %s\n", q.Number); showQueue(w, q) })
+		if q, err = c.client.PatchQueue(ctx, c.positional[0], req); err == nil {
+			c.print(q, func(w io.Writer) { fmt.Fprintf(w, "changed queue %s\n", q.Number); showQueue(w, q) })
 		}
 	case "list":
-		if !need() {
+		if !c.need() {
 			return 2
 		}
 		var all []api.Queue
-		if all, err = client.Queues(ctx); err == nil {
-			print(all, func(w io.Writer) {
+		if all, err = c.client.Queues(ctx); err == nil {
+			c.print(all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NUMBER\tNAME\tSTRATEGY\tAGENTS\tMAX WAIT\tNO ANSWER")
 				for _, q := range all {
@@ -156,47 +108,37 @@ func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			})
 		}
 	case "show":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
 		var q api.QueueDetail
-		if q, err = client.Queue(ctx, positional[0]); err == nil {
-			print(q, func(w io.Writer) {
-				fmt.Fprintf(w, "number:        %s\nname:          %s\n", q.Number, q.Name)
+		if q, err = c.client.Queue(ctx, c.positional[0]); err == nil {
+			c.print(q, func(w io.Writer) {
+				showHeading(w, q.Number, q.Name)
 				showQueue(w, q.Queue)
-				fmt.Fprintf(w, "created:       %s\n", q.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				showCreated(w, q.CreatedAt)
 				showQueueLive(w, q.Live)
 			})
 		}
 	case "rm":
-		if !need("NUMBER") {
+		if !c.need("NUMBER") {
 			return 2
 		}
-		if err = client.DeleteQueue(ctx, positional[0]); err == nil && !*asJSON {
-			fmt.Fprintf(stdout, "deleted queue %s\n", positional[0])
+		if err = c.client.DeleteQueue(ctx, c.positional[0]); err == nil {
+			c.done("deleted queue %s", c.positional[0])
 		}
 	case "login", "logout":
-		if !need("NUMBER", "EXT") {
+		if !c.need("NUMBER", "EXT") {
 			return 2
 		}
-		if err = client.SetAgentLoggedIn(ctx, positional[0], positional[1], cmd == "login"); err == nil && !*asJSON {
-			fmt.Fprintf(stdout, "%s is logged %s queue %s\n", positional[1],
-				map[bool]string{true: "in to", false: "out of"}[cmd == "login"], positional[0])
+		if err = c.client.SetAgentLoggedIn(ctx, c.positional[0], c.positional[1], c.cmd == "login"); err == nil {
+			c.done("%s is logged %s queue %s", c.positional[1],
+				map[bool]string{true: "in to", false: "out of"}[c.cmd == "login"], c.positional[0])
 		}
 	default:
-		fmt.Fprintf(stderr, "switchboard queues: unknown command %q\n\n%s", cmd, queuesUsage)
-		return 2
+		return c.unknown()
 	}
-	if err != nil {
-		var se *api.StatusError
-		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "switchboard queues %s: %s (%s)\n", cmd, se.Err.Message, se.Err.Code)
-		} else {
-			fmt.Fprintf(stderr, "switchboard queues %s: %v\n", cmd, err)
-		}
-		return 1
-	}
-	return 0
+	return c.exit(err)
 }
 
 // describeAgents shows a queue's agents, "*" after those logged in, or that it has none left.

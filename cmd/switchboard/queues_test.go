@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -23,25 +22,10 @@ func TestQueuesCLI(t *testing.T) {
 	for _, ext := range []string{"1001", "1002", "1003"} {
 		users.CreateUser(ctx, switchboard.User{Extension: ext, Name: "User " + ext})
 	}
-	const token = "cli-test-token-0123456789"
-	s, err := api.NewServer(api.Server{
+	cli := adminCLI(t, api.Server{
 		Users:  &provisioning.Service{Store: users},
 		Queues: &provisioning.QueueService{Store: store, Live: live},
-		Token:  token,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	t.Setenv("API_URL", srv.URL)
-	t.Setenv("API_TOKEN", token)
-	cli := func(args ...string) (string, string, int) {
-		t.Helper()
-		var stdout, stderr strings.Builder
-		code := queues(ctx, args, &stdout, &stderr)
-		return stdout.String(), stderr.String(), code
-	}
+	}, queues)
 
 	out, errOut, code := cli("add", "700", "--name", "Orders", "--agents", "1003, 1001", "--strategy", "round_robin",
 		"--ring-seconds", "10", "--max-wait", "120", "--no-answer", "voicemail:1002")

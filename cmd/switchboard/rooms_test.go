@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -19,25 +18,10 @@ import (
 func TestRoomsCLI(t *testing.T) {
 	users := inmem.NewUserStore()
 	store, live := inmem.NewRoomStore(users), inmem.NewRoomControl()
-	const token = "cli-test-token-0123456789"
-	s, err := api.NewServer(api.Server{
+	cli := adminCLI(t, api.Server{
 		Users: &provisioning.Service{Store: users},
 		Rooms: &provisioning.RoomService{Store: store, Live: live},
-		Token: token,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	t.Setenv("API_URL", srv.URL)
-	t.Setenv("API_TOKEN", token)
-	cli := func(args ...string) (string, string, int) {
-		t.Helper()
-		var stdout, stderr strings.Builder
-		code := rooms(context.Background(), args, &stdout, &stderr)
-		return stdout.String(), stderr.String(), code
-	}
+	}, rooms)
 	ctx := context.Background()
 	const call = "0b0e7d4e-3c1f-4a55-9d6e-6a1f5c0b2e11"
 

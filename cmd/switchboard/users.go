@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/switchboard-pbx/switchboard/api"
@@ -32,58 +28,34 @@ API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
 `
 
 func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usersUsage)
+	c, ok := newAdminCommand("users", usersUsage, args, stdout, stderr)
+	if !ok {
 		return 2
 	}
-	client := &api.Client{BaseURL: getenv("API_URL", "http://127.0.0.1:8080"),
-		Token: getenv("API_TOKEN", os.Getenv("SWITCHBOARD_ADMIN_TOKEN"))}
-	fs := flag.NewFlagSet("users "+args[0], flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	name := fs.String("name", "", "display name")
-	password := fs.String("password", "", "SIP password (generated when empty)")
-	pin := fs.String("pin", "", "voicemail PIN (generated when empty)")
-	noVM := fs.Bool("no-voicemail", false, "create without voicemail")
-	ring := fs.Int("ring-timeout", 0, "seconds to ring before voicemail")
-	dnd := fs.String("dnd", "", "do not disturb: on or off")
-	waiting := fs.String("call-waiting", "", "call waiting: on or off")
-	devices := fs.Int("max-devices", 0, "phones that may register at once (1-10)")
-	fwdAlways := fs.String("forward-always", "", "forward every call to EXT, or off")
-	fwdBusy := fs.String("forward-busy", "", "forward when busy to EXT, or off")
-	fwdNoAnswer := fs.String("forward-noanswer", "", "forward when not answered to EXT, or off")
-	cmd, rest := args[0], args[1:]
-	// Flags may come before or after the extension.
-	var positional []string
-	for len(rest) > 0 {
-		if err := fs.Parse(rest); err != nil {
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		rest = fs.Args()[1:]
+	name := c.flags.String("name", "", "display name")
+	password := c.flags.String("password", "", "SIP password (generated when empty)")
+	pin := c.flags.String("pin", "", "voicemail PIN (generated when empty)")
+	noVM := c.flags.Bool("no-voicemail", false, "create without voicemail")
+	ring := c.flags.Int("ring-timeout", 0, "seconds to ring before voicemail")
+	dnd := c.flags.String("dnd", "", "do not disturb: on or off")
+	waiting := c.flags.String("call-waiting", "", "call waiting: on or off")
+	devices := c.flags.Int("max-devices", 0, "phones that may register at once (1-10)")
+	fwdAlways := c.flags.String("forward-always", "", "forward every call to EXT, or off")
+	fwdBusy := c.flags.String("forward-busy", "", "forward when busy to EXT, or off")
+	fwdNoAnswer := c.flags.String("forward-noanswer", "", "forward when not answered to EXT, or off")
+	if !c.parse() {
+		return 2
 	}
 	needExt := func() (string, bool) {
-		if len(positional) != 1 {
-			fmt.Fprintf(stderr, "switchboard users %s: exactly one extension expected\n\n%s", cmd, usersUsage)
+		if len(c.positional) != 1 {
+			fmt.Fprintf(c.stderr, "switchboard users %s: exactly one extension expected\n\n%s", c.cmd, usersUsage)
 			return "", false
 		}
-		return positional[0], true
-	}
-	print := func(v any, text func(w io.Writer)) {
-		if *asJSON {
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			enc.Encode(v)
-			return
-		}
-		text(stdout)
+		return c.positional[0], true
 	}
 
 	var err error
-	switch cmd {
+	switch c.cmd {
 	case "add":
 		ext, ok := needExt()
 		if !ok {
@@ -99,8 +71,8 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			req.RingTimeout = ring
 		}
 		var u api.User
-		if u, err = client.CreateUser(ctx, req); err == nil {
-			print(u, func(w io.Writer) {
+		if u, err = c.client.CreateUser(ctx, req); err == nil {
+			c.print(u, func(w io.Writer) {
 				fmt.Fprintf(w, "created %s (%s)\n", u.Extension, u.Name)
 				if u.Password != "" {
 					fmt.Fprintf(w, "SIP password: %s\n(shown once; set it in the phone now)\n", u.Password)
@@ -134,7 +106,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 			b, ok := onOff(f.value)
 			if !ok {
-				fmt.Fprintf(stderr, "switchboard users set: --%s must be on or off\n", f.flag)
+				fmt.Fprintf(c.stderr, "switchboard users set: --%s must be on or off\n", f.flag)
 				return 2
 			}
 			*f.set = &b
@@ -158,15 +130,15 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			req.Forwards = forwards
 		}
 		var u api.User
-		if u, err = client.PatchUser(ctx, ext, req); err == nil {
-			print(u, func(w io.Writer) { fmt.Fprintf(w, "changed %s\n", u.Extension); showSettings(w, u) })
+		if u, err = c.client.PatchUser(ctx, ext, req); err == nil {
+			c.print(u, func(w io.Writer) { fmt.Fprintf(w, "changed %s\n", u.Extension); showSettings(w, u) })
 		}
 	case "list":
 		var all []api.User
 		after := ""
 		for {
 			var page api.UserList
-			if page, err = client.Users(ctx, after, 1000); err != nil {
+			if page, err = c.client.Users(ctx, after, 1000); err != nil {
 				break
 			}
 			all = append(all, page.Users...)
@@ -176,7 +148,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			after = page.Next
 		}
 		if err == nil {
-			print(all, func(w io.Writer) {
+			c.print(all, func(w io.Writer) {
 				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "EXTENSION\tNAME\tVOICEMAIL\tRING")
 				for _, u := range all {
@@ -191,9 +163,9 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		var u api.User
-		if u, err = client.User(ctx, ext); err == nil {
-			p, perr := client.Presence(ctx, ext)
-			print(u, func(w io.Writer) {
+		if u, err = c.client.User(ctx, ext); err == nil {
+			p, perr := c.client.Presence(ctx, ext)
+			c.print(u, func(w io.Writer) {
 				fmt.Fprintf(w, "extension:    %s\nname:         %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
 					u.Extension, u.Name, u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
 				showSettings(w, u)
@@ -211,8 +183,8 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		var r api.PasswordResponse
-		if r, err = client.ResetPassword(ctx, ext, *password); err == nil {
-			print(r, func(w io.Writer) {
+		if r, err = c.client.ResetPassword(ctx, ext, *password); err == nil {
+			c.print(r, func(w io.Writer) {
 				if r.Password != "" {
 					fmt.Fprintf(w, "new SIP password for %s: %s\n(shown once)\n", ext, r.Password)
 				} else {
@@ -225,23 +197,13 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			return 2
 		}
-		if err = client.DeleteUser(ctx, ext); err == nil && !*asJSON {
-			fmt.Fprintf(stdout, "deleted %s\n", ext)
+		if err = c.client.DeleteUser(ctx, ext); err == nil {
+			c.done("deleted %s", ext)
 		}
 	default:
-		fmt.Fprintf(stderr, "switchboard users: unknown command %q\n\n%s", cmd, usersUsage)
-		return 2
+		return c.unknown()
 	}
-	if err != nil {
-		var se *api.StatusError
-		if errors.As(err, &se) {
-			fmt.Fprintf(stderr, "switchboard users %s: %s (%s)\n", cmd, se.Err.Message, se.Err.Code)
-		} else {
-			fmt.Fprintf(stderr, "switchboard users %s: %v\n", cmd, err)
-		}
-		return 1
-	}
-	return 0
+	return c.exit(err)
 }
 
 // onOff reads "on" or "off".

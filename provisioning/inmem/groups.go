@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 // GroupStore keeps ring groups in a map, in the plan of numbers of a UserStore (and of the
@@ -81,11 +80,7 @@ func (s *GroupStore) CreateGroup(_ context.Context, g switchboard.Group) (switch
 	if err := s.users.check(); err != nil {
 		return switchboard.Group{}, err
 	}
-	_, group := s.groups[g.Number]
-	_, user := s.users.users[g.Number]
-	_, room := s.users.rooms.numbers()[g.Number]
-	_, queue := s.users.queues.numbers()[g.Number]
-	if group || user || room || queue {
+	if s.users.numberHolder(g.Number) != "" {
 		return switchboard.Group{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", g.Number)
 	}
 	if err := s.checkMembers(g.Members); err != nil {
@@ -111,9 +106,9 @@ func (s *GroupStore) Group(_ context.Context, number string) (switchboard.Group,
 	if err := s.users.check(); err != nil {
 		return switchboard.Group{}, err
 	}
-	g, ok := s.groups[number]
-	if !ok {
-		return switchboard.Group{}, switchboard.Errorf(switchboard.ENOTFOUND, "no group with number %s", number)
+	g, err := lookupNumber(s.groups, "group", number)
+	if err != nil {
+		return switchboard.Group{}, err
 	}
 	return cloneGroup(g), nil
 }
@@ -125,19 +120,10 @@ func (s *GroupStore) Groups(context.Context) ([]switchboard.Group, error) {
 	if err := s.users.check(); err != nil {
 		return nil, err
 	}
-	all := make([]switchboard.Group, 0, len(s.groups))
-	for _, g := range s.groups {
-		all = append(all, cloneGroup(g))
+	all := inNumberOrder(s.groups)
+	for i, g := range all {
+		all[i] = cloneGroup(g)
 	}
-	slices.SortFunc(all, func(a, b switchboard.Group) int {
-		switch {
-		case provisioning.Less(a.Number, b.Number):
-			return -1
-		case provisioning.Less(b.Number, a.Number):
-			return 1
-		}
-		return 0
-	})
 	return all, nil
 }
 
@@ -148,9 +134,9 @@ func (s *GroupStore) UpdateGroup(_ context.Context, number string, change func(*
 	if err := s.users.check(); err != nil {
 		return switchboard.Group{}, err
 	}
-	g, ok := s.groups[number]
-	if !ok {
-		return switchboard.Group{}, switchboard.Errorf(switchboard.ENOTFOUND, "no group with number %s", number)
+	g, err := lookupNumber(s.groups, "group", number)
+	if err != nil {
+		return switchboard.Group{}, err
 	}
 	g = cloneGroup(g)
 	if err := change(&g); err != nil {
@@ -173,8 +159,8 @@ func (s *GroupStore) DeleteGroup(_ context.Context, number string) error {
 	if err := s.users.check(); err != nil {
 		return err
 	}
-	if _, ok := s.groups[number]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no group with number %s", number)
+	if _, err := lookupNumber(s.groups, "group", number); err != nil {
+		return err
 	}
 	delete(s.groups, number)
 	return nil

@@ -71,14 +71,8 @@ func (s *UserStore) CreateUser(_ context.Context, u switchboard.User) (switchboa
 	if _, ok := s.users[u.Extension]; ok {
 		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "extension %s already exists", u.Extension)
 	}
-	if _, ok := s.rooms.numbers()[u.Extension]; ok {
-		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a conference room", u.Extension)
-	}
-	if _, ok := s.groups.numbers()[u.Extension]; ok {
-		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a ring group", u.Extension)
-	}
-	if _, ok := s.queues.numbers()[u.Extension]; ok {
-		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a call queue", u.Extension)
+	if holder := s.numberHolder(u.Extension); holder != "" {
+		return switchboard.User{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use by a %s", u.Extension, holder)
 	}
 	u.CreatedAt = time.Now().UTC()
 	u.UpdatedAt = u.CreatedAt
@@ -101,21 +95,9 @@ func (s *UserStore) User(_ context.Context, ext string) (switchboard.User, error
 	return u, nil
 }
 
+// sorted returns every user in the order of their extensions.
 func (s *UserStore) sorted() []switchboard.User {
-	all := make([]switchboard.User, 0, len(s.users))
-	for _, u := range s.users {
-		all = append(all, u)
-	}
-	slices.SortFunc(all, func(a, b switchboard.User) int {
-		switch {
-		case provisioning.Less(a.Extension, b.Extension):
-			return -1
-		case provisioning.Less(b.Extension, a.Extension):
-			return 1
-		}
-		return 0
-	})
-	return all
+	return inNumberOrder(s.users)
 }
 
 // Users returns a page of users.

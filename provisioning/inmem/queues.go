@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 // QueueStore keeps call queues in a map, in the plan of numbers of a UserStore (and of the
@@ -100,11 +99,7 @@ func (s *QueueStore) CreateQueue(_ context.Context, q switchboard.Queue) (switch
 	if err := s.users.check(); err != nil {
 		return switchboard.Queue{}, err
 	}
-	_, queue := s.queues[q.Number]
-	_, user := s.users.users[q.Number]
-	_, room := s.users.rooms.numbers()[q.Number]
-	_, group := s.users.groups.numbers()[q.Number]
-	if queue || user || room || group {
+	if s.users.numberHolder(q.Number) != "" {
 		return switchboard.Queue{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", q.Number)
 	}
 	if err := s.checkAgents(q.Agents); err != nil {
@@ -130,9 +125,9 @@ func (s *QueueStore) Queue(_ context.Context, number string) (switchboard.Queue,
 	if err := s.users.check(); err != nil {
 		return switchboard.Queue{}, err
 	}
-	q, ok := s.queues[number]
-	if !ok {
-		return switchboard.Queue{}, switchboard.Errorf(switchboard.ENOTFOUND, "no queue with number %s", number)
+	q, err := lookupNumber(s.queues, "queue", number)
+	if err != nil {
+		return switchboard.Queue{}, err
 	}
 	return cloneQueue(q), nil
 }
@@ -156,20 +151,11 @@ func (s *QueueStore) sorted(keep func(switchboard.Queue) bool) ([]switchboard.Qu
 		return nil, err
 	}
 	all := make([]switchboard.Queue, 0, len(s.queues))
-	for _, q := range s.queues {
+	for _, q := range inNumberOrder(s.queues) {
 		if keep(q) {
 			all = append(all, cloneQueue(q))
 		}
 	}
-	slices.SortFunc(all, func(a, b switchboard.Queue) int {
-		switch {
-		case provisioning.Less(a.Number, b.Number):
-			return -1
-		case provisioning.Less(b.Number, a.Number):
-			return 1
-		}
-		return 0
-	})
 	return all, nil
 }
 
@@ -181,9 +167,9 @@ func (s *QueueStore) UpdateQueue(_ context.Context, number string, change func(*
 	if err := s.users.check(); err != nil {
 		return switchboard.Queue{}, err
 	}
-	before, ok := s.queues[number]
-	if !ok {
-		return switchboard.Queue{}, switchboard.Errorf(switchboard.ENOTFOUND, "no queue with number %s", number)
+	before, err := lookupNumber(s.queues, "queue", number)
+	if err != nil {
+		return switchboard.Queue{}, err
 	}
 	q := cloneQueue(before)
 	if err := change(&q); err != nil {
@@ -206,9 +192,9 @@ func (s *QueueStore) SetLoggedIn(_ context.Context, number, ext string, in bool)
 	if err := s.users.check(); err != nil {
 		return err
 	}
-	q, ok := s.queues[number]
-	if !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no queue with number %s", number)
+	q, err := lookupNumber(s.queues, "queue", number)
+	if err != nil {
+		return err
 	}
 	i := slices.IndexFunc(q.Agents, func(a switchboard.QueueAgent) bool { return a.Extension == ext })
 	if i < 0 {
@@ -227,8 +213,8 @@ func (s *QueueStore) DeleteQueue(_ context.Context, number string) error {
 	if err := s.users.check(); err != nil {
 		return err
 	}
-	if _, ok := s.queues[number]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no queue with number %s", number)
+	if _, err := lookupNumber(s.queues, "queue", number); err != nil {
+		return err
 	}
 	delete(s.queues, number)
 	return nil

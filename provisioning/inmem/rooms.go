@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
-	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 // RoomStore keeps conference rooms in a map, in the plan of numbers of a UserStore: a room
@@ -50,11 +49,7 @@ func (s *RoomStore) CreateRoom(_ context.Context, r switchboard.Room) (switchboa
 	if err := s.users.check(); err != nil {
 		return switchboard.Room{}, err
 	}
-	_, room := s.rooms[r.Number]
-	_, user := s.users.users[r.Number]
-	_, group := s.users.groups.numbers()[r.Number]
-	_, queue := s.users.queues.numbers()[r.Number]
-	if room || user || group || queue {
+	if s.users.numberHolder(r.Number) != "" {
 		return switchboard.Room{}, switchboard.Errorf(switchboard.ECONFLICT, "number %s is in use", r.Number)
 	}
 	r.CreatedAt = time.Now().UTC()
@@ -70,9 +65,9 @@ func (s *RoomStore) Room(_ context.Context, number string) (switchboard.Room, er
 	if err := s.users.check(); err != nil {
 		return switchboard.Room{}, err
 	}
-	r, ok := s.rooms[number]
-	if !ok {
-		return switchboard.Room{}, switchboard.Errorf(switchboard.ENOTFOUND, "no room with number %s", number)
+	r, err := lookupNumber(s.rooms, "room", number)
+	if err != nil {
+		return switchboard.Room{}, err
 	}
 	return r, nil
 }
@@ -84,20 +79,7 @@ func (s *RoomStore) Rooms(context.Context) ([]switchboard.Room, error) {
 	if err := s.users.check(); err != nil {
 		return nil, err
 	}
-	all := make([]switchboard.Room, 0, len(s.rooms))
-	for _, r := range s.rooms {
-		all = append(all, r)
-	}
-	slices.SortFunc(all, func(a, b switchboard.Room) int {
-		switch {
-		case provisioning.Less(a.Number, b.Number):
-			return -1
-		case provisioning.Less(b.Number, a.Number):
-			return 1
-		}
-		return 0
-	})
-	return all, nil
+	return inNumberOrder(s.rooms), nil
 }
 
 // UpdateRoom applies change atomically; a change of the number is ignored, as in PostgreSQL.
@@ -107,9 +89,9 @@ func (s *RoomStore) UpdateRoom(_ context.Context, number string, change func(*sw
 	if err := s.users.check(); err != nil {
 		return switchboard.Room{}, err
 	}
-	r, ok := s.rooms[number]
-	if !ok {
-		return switchboard.Room{}, switchboard.Errorf(switchboard.ENOTFOUND, "no room with number %s", number)
+	r, err := lookupNumber(s.rooms, "room", number)
+	if err != nil {
+		return switchboard.Room{}, err
 	}
 	if err := change(&r); err != nil {
 		return switchboard.Room{}, err
@@ -127,8 +109,8 @@ func (s *RoomStore) DeleteRoom(_ context.Context, number string) error {
 	if err := s.users.check(); err != nil {
 		return err
 	}
-	if _, ok := s.rooms[number]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no room with number %s", number)
+	if _, err := lookupNumber(s.rooms, "room", number); err != nil {
+		return err
 	}
 	delete(s.rooms, number)
 	return nil
