@@ -1,0 +1,111 @@
+package ari
+
+import (
+	"context"
+	"strings"
+
+	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/routing"
+)
+
+// lookup decides where the call goes first (routing), asking Asterisk for the phones of each
+// user the call may reach.
+func (c *call) lookup(ctx context.Context) step {
+	s := routing.Route(routing.Call{Caller: c.caller, Dialled: c.callee}, c.party)
+	if err := c.lookupErr; err != nil {
+		c.lookupErr = nil
+		if ErrorIsUnavailable(err) {
+			return c.suspend(err)
+		}
+		c.log.Warn("routing lookup failed, handing the call to the dialplan", "error", err)
+		return c.handToDialplan
+	}
+	select {
+	case <-c.stop:
+		return nil
+	case <-c.hangup:
+		c.app.Asterisk.Hangup(c.op(), c.callerCh, "normal")
+		c.finish(switchboard.Cancelled, switchboard.ReasonHungUpByAdmin)
+		return nil
+	default:
+	}
+	if c.callerLeft() {
+		// Gone while the callee was looked up: ring nobody.
+		c.finish(switchboard.Cancelled, "")
+		return nil
+	}
+	return c.execute(s)
+}
+
+// party tells routing about a user: who they are (from the directory), their registered phones
+// (PJSIP_DIAL_CONTACTS, evaluated on the caller's channel) and, when they take no second call,
+// whether they are in one. A failure to ask Asterisk is kept in c.lookupErr.
+func (c *call) party(ext string) (routing.Party, bool) {
+	u, err := c.app.Users.User(c.op(), ext)
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+		return c.numberParty(ext)
+	case err != nil:
+		c.lookupErr = err
+		return routing.Party{}, false
+	}
+	p := routing.Party{User: u}
+	if u.Calls.DND {
+		return p, true // no phone will ring: nothing to ask Asterisk
+	}
+	contacts, err := c.app.Asterisk.ChannelVariable(c.op(), c.callerCh, dialContactsFunction+"("+ext+")")
+	if err != nil {
+		c.lookupErr = err
+		return p, true
+	}
+	for _, d := range strings.Split(contacts, "&") {
+		if d = strings.TrimSpace(d); d != "" {
+			p.Devices = append(p.Devices, d)
+		}
+	}
+	if len(p.Devices) > 0 && !u.Calls.CallWaiting {
+		ep, err := c.app.Asterisk.Endpoint(c.op(), ext)
+		if err != nil && switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			c.lookupErr = err
+			return p, true
+		}
+		p.InCall = len(ep.Channels) > 0
+	}
+	return p, true
+}
+
+// numberParty tells routing about a number no user has: a conference room's, a call queue's,
+// a ring group's, or nobody's.
+func (c *call) numberParty(number string) (routing.Party, bool) {
+	if c.app.Rooms != nil {
+		r, err := c.app.Rooms.Room(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{Room: &r}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
+	}
+	if c.app.Queues != nil {
+		q, err := c.app.Queues.Queue(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{User: switchboard.User{Extension: q.Number, Name: q.Name}, Queue: &q}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
+	}
+	if c.app.Groups != nil {
+		g, err := c.app.Groups.Group(c.op(), number)
+		switch {
+		case err == nil:
+			return routing.Party{User: switchboard.User{Extension: g.Number, Name: g.Name}, Group: &g}, true
+		case switchboard.ErrorCode(err) != switchboard.ENOTFOUND:
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
+	}
+	return routing.Party{}, false
+}
