@@ -145,7 +145,12 @@ func (c *call) waitInQueue(ctx context.Context) step {
 // offered to an agent already.
 func (c *call) offerToAgents() (step, bool) {
 	def, err := c.app.Queues.Queue(c.op(), c.route.Queue.Number)
-	if err != nil {
+	switch {
+	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND:
+		// Deleted while the caller waited: no agent will come, the destination takes them now.
+		c.log.Info("queue deleted while the caller waited", "queue", c.route.Queue.Number)
+		return c.queueTimedOut(), true
+	case err != nil:
 		c.log.Warn("read queue", "queue", c.route.Queue.Number, "error", err)
 		return nil, false
 	}

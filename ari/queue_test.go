@@ -137,3 +137,21 @@ func TestQueueRoundRobin(t *testing.T) {
 		t.Errorf("agents in turn %v, want %s", got, want)
 	}
 }
+
+func TestQueueDeletedWhileWaiting(t *testing.T) {
+	h := newHarness(t)
+	queues.mu.Lock()
+	queues.queues["703"] = switchboard.Queue{Number: "703", Name: "Gone", Strategy: switchboard.QueueRingAll,
+		Agents: agents(false, "1002"), RingSeconds: 15, MaxWait: 300,
+		NoAnswer: switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "1005"}}
+	queues.mu.Unlock()
+	a := h.ast.dial("1001", "703")
+	eventually(t, "1001 waiting", func() bool { return len(h.queueState("703").Callers) == 1 })
+	queues.mu.Lock()
+	delete(queues.queues, "703")
+	queues.mu.Unlock()
+	// No agent will ever come: the destination takes the caller at once, not after 300 s.
+	eventually(t, "sent to 1005's mailbox", func() bool {
+		return index(h.ast.opsSince(0), "continue "+a+" 1005 unavailable") >= 0
+	})
+}

@@ -23,7 +23,8 @@ const queuesUsage = `usage: switchboard queues <command> [flags]
              [--max-wait S] [--no-answer hangup|voicemail:EXT|number:NUM]
               change a queue; --agents replaces the whole list (agents who stay keep
               their logins)
-  rm NUMBER   delete a queue (callers waiting and agents' calls go on)
+  rm NUMBER   delete a queue (agents' calls go on; callers waiting go to its no-answer
+              destination)
   login NUMBER EXT | logout NUMBER EXT
               log an agent in to a queue or out of it (agents also dial *45)
 
