@@ -269,8 +269,10 @@ func (a *App) disown(c *call, channelID string) {
 	a.mu.Unlock()
 }
 
-// forget drops a call that ended or was stopped.
+// forget drops a call that ended or was stopped (a stopped call leaves its queue's line too:
+// reconciliation puts it back).
 func (a *App) forget(c *call) {
+	c.dropFromLine()
 	a.mu.Lock()
 	if a.calls[c.id] == c {
 		delete(a.calls, c.id)
@@ -293,6 +295,13 @@ func (a *App) channelsOf(c *call) map[string]*call {
 		}
 	}
 	return out
+}
+
+// driving reports whether a call with this ID is being driven now.
+func (a *App) driving(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[id] != nil
 }
 
 // ActiveCalls returns the records of the calls in progress.

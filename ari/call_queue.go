@@ -169,7 +169,7 @@ func (c *call) offerToAgents() (step, bool) {
 	var candidates []string
 	if turn {
 		for _, ag := range def.Agents {
-			if s := q.agent(ag.Extension); ag.LoggedIn && s.ringing == "" && s.busy == "" && ag.Extension != c.caller {
+			if ag.LoggedIn && q.free(c.app, ag.Extension) && ag.Extension != c.caller {
 				candidates = append(candidates, ag.Extension)
 			}
 		}
@@ -194,10 +194,7 @@ func (c *call) offerToAgents() (step, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	// Another caller may have taken some of them meanwhile.
-	free = slices.DeleteFunc(free, func(p routing.Party) bool {
-		s := q.agent(p.User.Extension)
-		return s.ringing != "" || s.busy != ""
-	})
+	free = slices.DeleteFunc(free, func(p routing.Party) bool { return !q.free(c.app, p.User.Extension) })
 	picked := pickAgents(def, q, free)
 	if len(picked) == 0 {
 		return nil, false
@@ -301,6 +298,16 @@ func (c *call) queueTimedOut() step {
 	c.lookupErr = nil
 	c.log.Info("waited too long", "queue", q.number, "next", next.Kind.String())
 	return c.execute(next)
+}
+
+// dropFromLine takes a call whose goroutine ends out of its queue's line, touching nothing
+// else: a call that was stopped is taken over by another goroutine, which owns what its agents do.
+func (c *call) dropFromLine() {
+	if q := c.queued; q != nil {
+		q.mu.Lock()
+		q.remove(c)
+		q.mu.Unlock()
+	}
 }
 
 // leaveQueue takes the call out of its queue for good: out of line, and its agent free again.

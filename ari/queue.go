@@ -70,7 +70,8 @@ func (q *queueState) agent(ext string) *agentStats {
 // add puts a caller in line by when their call started (q.mu held): a caller taken back after a
 // restart keeps their place.
 func (q *queueState) add(c *call) {
-	if slices.Contains(q.waiting, c) {
+	if i := slices.IndexFunc(q.waiting, func(o *call) bool { return o.id == c.id }); i >= 0 {
+		q.waiting[i] = c // the same call, taken over by a new goroutine (reconciliation)
 		return
 	}
 	started := c.record().StartedAt
@@ -97,6 +98,20 @@ func (q *queueState) wake() {
 	for _, c := range q.waiting {
 		c.mailbox.push(&queueWake{})
 	}
+}
+
+// free reports whether an agent neither rings for a caller nor talks to one (q.mu held). A mark
+// left by a call no goroutine drives any more (it ended while the control plane was away) does
+// not count.
+func (q *queueState) free(a *App, ext string) bool {
+	s := q.agent(ext)
+	if s.ringing != "" && !a.driving(s.ringing) {
+		s.ringing = ""
+	}
+	if s.busy != "" && !a.driving(s.busy) {
+		s.busy, s.lastEnd = "", time.Now()
+	}
+	return s.ringing == "" && s.busy == ""
 }
 
 // ringingFor reports whether an agent's phones ring for c now (q.mu held).
@@ -141,6 +156,9 @@ func (a *App) QueueState(ctx context.Context, number string) (switchboard.QueueS
 			}
 		}
 		st.Callers = append(st.Callers, qc)
+	}
+	for _, ag := range def.Agents {
+		q.free(a, ag.Extension) // clears marks of calls that ended unseen
 	}
 	stats := map[string]agentStats{}
 	for ext, s := range q.agents {
