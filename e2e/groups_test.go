@@ -89,6 +89,7 @@ func TestRingGroups(t *testing.T) {
 		t.Errorf("user on a group's number: %v, want 409", err)
 	}
 
+	waitEndpoint(t, s, "1001") // the caller
 	t.Run("RingAll", func(t *testing.T) {
 		since := time.Now()
 		// The group is deleted while the call is in progress: the call goes on to its end.

@@ -23,6 +23,7 @@ type queueCaller struct {
 
 func callQueue(t *testing.T, s *Stack, ext, password, number string, talk time.Duration) *queueCaller {
 	t.Helper()
+	waitEndpoint(t, s, ext) // a user just created may not be in Asterisk yet
 	p := openPhone(t, s, ext, password, "udp")
 	qc := &queueCaller{ext: ext, done: make(chan struct{})}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -68,6 +69,7 @@ func TestCallQueue(t *testing.T) {
 	}
 
 	// Agents log in: 2101 with *45 from the phone, 2102 over the API.
+	waitEndpoint(t, s, "2101")
 	r := call(t, s, "2101", pw("2101"), "udp", "*45", softphone.CallOptions{})
 	if !r.Answered() {
 		t.Fatalf("*45: %+v", r)
@@ -196,7 +198,6 @@ func TestCallQueueSurvivesRestart(t *testing.T) {
 	if err := s.API.SetAgentLoggedIn(ctx, "702", "2101", true); err != nil {
 		t.Fatal(err)
 	}
-	waitEndpoint(t, s, "2001")
 	since := time.Now()
 	c := callQueue(t, s, "2001", pw("2001"), "702", 0)
 	var before api.QueuedCaller

@@ -32,6 +32,7 @@ type roomPhone struct {
 // room; the phone stays until hangUp (or until it is removed).
 func joinRoom(t *testing.T, s *Stack, ext, password, number, pin string, tone float64) *roomPhone {
 	t.Helper()
+	waitEndpoint(t, s, ext) // a user just created may not be in Asterisk yet
 	p := openPhone(t, s, ext, password, "udp")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	rp := &roomPhone{ext: ext, tone: tone, record: filepath.Join(t.TempDir(), ext+".wav"), cancel: cancel, done: make(chan struct{})}
@@ -220,6 +221,7 @@ func TestConferenceRoom(t *testing.T) {
 
 	// A fourth with the wrong PIN: three tries, then hung up by the room.
 	since := time.Now()
+	waitEndpoint(t, s, "1004")
 	d := openPhone(t, s, "1004", pw["1004"], "udp")
 	rep, err := d.Call(ctx, "800", softphone.CallOptions{MediaOptions: softphone.MediaOptions{DTMF: "1111#W2222#W3333#"}})
 	if !rep.Answered() || rep.EndedBy != "remote" {
