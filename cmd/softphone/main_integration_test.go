@@ -54,8 +54,11 @@ password = secret-7003
 `
 )
 
-// softphone prepares the command as ext with SOFTPHONE_* pointing at server.
+// softphone prepares the command as ext with SOFTPHONE_* pointing at server. The server gets
+// 20 s to answer at all (not the default 5 s): the shared test machine runs the e2e tests beside
+// these, and a first REGISTER once went unanswered for 5 s under that load.
 func softphoneCmd(ctx context.Context, server, ext, password string, args ...string) *exec.Cmd {
+	args = append(args, "--response-timeout", "20s")
 	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asMain+"=1",
 		"SOFTPHONE_SERVER="+server, "SOFTPHONE_USER="+ext, "SOFTPHONE_PASSWORD="+password)
