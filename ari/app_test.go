@@ -332,6 +332,9 @@ func TestShutdownLeavesCallsAlone(t *testing.T) {
 	ringingCaller := h.ast.dial("1001", "1003")
 	ringingLeg := h.leg(ringingCaller)
 	h.ast.ring(t, ringingLeg)
+	// The caller's hangup handler is set off the path of the dial: wait for it, or it lands in
+	// the operations counted below.
+	eventually(t, "the ringing caller's hangup handler set", func() bool { return h.ast.hasHandler(ringingCaller) })
 	before := h.ast.opCount()
 	h.shutdown()
 	if ops := h.ast.opsSince(before); len(ops) != 0 {
