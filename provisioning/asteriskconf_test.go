@@ -2,7 +2,12 @@ package provisioning_test
 
 import (
 	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"testing"
 )
 
 // confSection is one [section] of an Asterisk configuration file as Asterisk's parser
@@ -94,4 +99,57 @@ func stripComment(line string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestManagerConf: AMI is on only for the control plane's voicemail actions over HTTP
+// (package ami). Its one user, ARI's, reads no events and may write only the "user" class
+// (VoicemailMove, VoicemailRemove, VoicemailRefresh); AMI's own TCP listener stays on a
+// loopback address; and install-config gives the user ARI's name and password.
+func TestManagerConf(t *testing.T) {
+	dest := t.TempDir()
+	install := exec.Command("../asterisk/install-config", dest)
+	install.Env = append(os.Environ(), "ARI_USERNAME=control", "ARI_PASSWORD=site-secret-1", "ARI_PORT=28188")
+	if out, err := install.CombinedOutput(); err != nil {
+		t.Fatalf("install-config: %v\n%s", err, out)
+	}
+	for _, tt := range []struct{ dir, user, secret string }{
+		{"../asterisk", "switchboard", "switchboard-dev"}, // the repository's, for the native stack
+		{dest, "control", "site-secret-1"},                // as install-config writes it
+	} {
+		text, err := os.ReadFile(filepath.Join(tt.dir, "manager.conf"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		secs, err := parseAsteriskConf(string(text))
+		if err != nil {
+			t.Fatalf("%s/manager.conf: %v", tt.dir, err)
+		}
+		if len(secs) != 2 || secs[0].Name != "general" || secs[1].Name != tt.user {
+			t.Fatalf("%s/manager.conf: sections %+v, want general and %s", tt.dir, secs, tt.user)
+		}
+		general, user := confMap(secs[0]), confMap(secs[1])
+		if general["enabled"] != "yes" || general["webenabled"] != "yes" || !strings.HasPrefix(general["bindaddr"], "127.") {
+			t.Errorf("%s/manager.conf [general]: %v", tt.dir, general)
+		}
+		want := map[string]string{"secret": tt.secret, "read": "", "write": "user", "displayconnects": "no"}
+		if !maps.Equal(user, want) {
+			t.Errorf("%s/manager.conf [%s]: %v, want exactly %v", tt.dir, tt.user, user, want)
+		}
+	}
+	if text, _ := os.ReadFile(filepath.Join(dest, "manager.conf")); !strings.Contains(string(text), "\nbindaddr = 127.110.28.1\n") {
+		t.Errorf("AMI's TCP listener is not on ARI port 28188's own loopback address:\n%s", text)
+	}
+	if text, _ := os.ReadFile(filepath.Join(dest, "ari.conf")); !strings.Contains(string(text), "\n[control]\n") ||
+		!strings.Contains(string(text), "\npassword = site-secret-1\n") {
+		t.Errorf("ari.conf's user is not manager.conf's:\n%s", text)
+	}
+}
+
+// confMap returns a section's variables by name; a repeated name keeps its last value.
+func confMap(s confSection) map[string]string {
+	m := map[string]string{}
+	for _, v := range s.Vars {
+		m[v.Key] = v.Value
+	}
+	return m
 }
