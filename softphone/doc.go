@@ -5,6 +5,8 @@
 // A Phone is one account on one PBX over one transport. Register keeps it registered; Call
 // dials an extension; Answer registers and answers incoming calls. Each call yields a Report,
 // and every failure is an *Error whose Outcome maps to an ExitCode of cmd/softphone.
+// Message-waiting indications (RFC 3842), unsolicited or within a subscription made with
+// SubscribeMWI, are reported as EventMWI events.
 //
 //	p, err := softphone.Open(ctx, softphone.Options{Server: "127.0.0.1:5060", Username: "1001", Password: pw})
 //	defer p.Close()

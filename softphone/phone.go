@@ -53,6 +53,7 @@ const (
 	EventToneHeard    EventKind = "tone"      // the expected tone was detected
 	EventWarning      EventKind = "warning"   // something went wrong that did not end the call
 	EventRegFailed    EventKind = "reg_error" // a registration refresh failed
+	EventMWI          EventKind = "mwi"       // a message summary (RFC 3842) arrived; Event.MWI holds it
 )
 
 // Event is one line of what a Phone does, for people watching it.
@@ -63,6 +64,7 @@ type Event struct {
 	Peer   string    `json:"peer,omitempty"`
 	Status int       `json:"sip_status,omitempty"`
 	Detail string    `json:"detail,omitempty"`
+	MWI    *MWI      `json:"mwi,omitempty"` // EventMWI only
 }
 
 // String returns the event as one line, e.g. "incoming call from 1001".
@@ -73,6 +75,11 @@ func (e Event) String() string {
 		b.WriteString("incoming call from " + e.Peer)
 	case EventProgress:
 		fmt.Fprintf(&b, "%s: %d", e.Peer, e.Status)
+	case EventMWI:
+		b.WriteString(string(e.Kind))
+		if e.MWI != nil {
+			b.WriteString(": " + e.MWI.String())
+		}
 	default:
 		b.WriteString(string(e.Kind))
 		if e.Peer != "" {
@@ -97,13 +104,19 @@ type Phone struct {
 	transport string
 	log       *slog.Logger
 
-	ua     *sipgo.UserAgent
-	dg     *diago.Diago
-	cancel context.CancelFunc
+	ua        *sipgo.UserAgent
+	dg        *diago.Diago
+	client    *sipgo.Client // for the requests diago does not send (SUBSCRIBE)
+	bind      string        // the address the phone listens on
+	localPort int           // and its SIP port
+	cancel    context.CancelFunc
+	closed    <-chan struct{} // closed by Close
 
 	mu       sync.Mutex
 	incoming func(*diago.DialogServerSession) // the current handler of incoming calls
 	handlers inflight                         // handleInvite calls running
+	lastMWI  *MWI                             // the last message summary that arrived
+	subs     map[string]*Subscription         // the phone's message-summary subscriptions by Call-ID
 }
 
 // Open validates opts, starts listening for SIP on the bind address and returns the Phone.
@@ -154,9 +167,12 @@ func Open(ctx context.Context, opts Options) (*Phone, error) {
 		diago.WithLogger(p.log),
 		diago.WithTransport(diago.Transport{Transport: p.transport, BindHost: bind, BindPort: opts.LocalPort}),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: []diagomedia.Codec{codec, diagomedia.CodecTelephoneEvent8000}}),
+		// Diago takes every NOTIFY for the progress of a REFER on one of its calls and refuses
+		// the rest; message summaries, in a subscription or unsolicited, are the phone's.
+		diago.WithServerRequestMiddleware(p.serveMessageSummary),
 	)
 	serveCtx, cancel := context.WithCancel(ctx)
-	p.cancel = cancel
+	p.cancel, p.closed = cancel, serveCtx.Done()
 	if err := p.dg.ServeBackground(serveCtx, p.handleInvite); err != nil {
 		cancel()
 		p.ua.Close()
@@ -168,6 +184,11 @@ func Open(ctx context.Context, opts Options) (*Phone, error) {
 			p.ua.Close()
 			return nil, fmt.Errorf("open phone: %w", err)
 		}
+	}
+	if err := p.newClient(bind); err != nil {
+		cancel()
+		p.ua.Close()
+		return nil, fmt.Errorf("open phone: %w", err)
 	}
 	return p, nil
 }
@@ -294,6 +315,10 @@ type RegisterOptions struct {
 	// ResponseTimeout declares the registrar unreachable when the first registration gets no
 	// final answer within it; zero means 5 s.
 	ResponseTimeout time.Duration
+	// SubscribeMWI subscribes to the account's message summary (SubscribeMWI) for Expiry once
+	// registered, and unsubscribes before unregistering. A refused subscription fails the
+	// registration: whoever asks for it means to watch the mailbox.
+	SubscribeMWI bool
 }
 
 // Register registers the phone and keeps it registered until ctx ends, then unregisters and
@@ -330,8 +355,9 @@ func (p *Phone) Register(ctx context.Context, opts RegisterOptions) error {
 
 // registration is an active registration of the phone.
 type registration struct {
-	p  *Phone
-	tx *diago.RegisterTransaction
+	p   *Phone
+	tx  *diago.RegisterTransaction
+	mwi *Subscription // with RegisterOptions.SubscribeMWI
 }
 
 // register sends the first REGISTER, answers the digest challenge and waits for the result.
@@ -359,7 +385,17 @@ func (p *Phone) register(ctx context.Context, opts RegisterOptions) (*registrati
 		return nil, p.registerError(ctx, op, err)
 	}
 	p.emit(Event{Kind: EventRegistered, Peer: p.opts.Username, Detail: "at " + net.JoinHostPort(p.host, strconv.Itoa(p.port)) + " over " + p.transport})
-	return &registration{p: p, tx: tx}, nil
+	reg := &registration{p: p, tx: tx}
+	if opts.SubscribeMWI {
+		subCtx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		// The refreshes live as long as the registration, the first answer is due in time.
+		if reg.mwi, err = p.subscribeMWI(subCtx, ctx, expiry); err != nil {
+			reg.unregister()
+			return nil, err
+		}
+	}
+	return reg, nil
 }
 
 func (p *Phone) registerError(ctx context.Context, op string, err error) error {
@@ -392,6 +428,11 @@ func (r *registration) keep(ctx context.Context) error {
 func (r *registration) unregister() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if r.mwi != nil {
+		if err := r.mwi.Close(ctx); err != nil {
+			r.p.emit(Event{Kind: EventWarning, Peer: r.p.opts.Username, Detail: err.Error()})
+		}
+	}
 	req := r.tx.Origin
 	req.RemoveHeader("Expires")
 	expires := sip.ExpiresHeader(0)

@@ -1,7 +1,8 @@
 // Command softphone is a SIP phone for people and for tests: it registers an extension, places
 // and answers calls through the PBX, sends a tone, a WAV file or DTMF, and measures what it hears.
 //
-//	softphone register                 stay registered, print incoming calls
+//	softphone register                 stay registered, print incoming calls and voicemail
+//	                                   indications (--mwi-subscribe asks for them)
 //	softphone call EXT [flags]         call EXT, print a report
 //	softphone answer [flags]           register and answer --calls N calls
 //
@@ -43,7 +44,8 @@ func main() {
 const usage = `usage: softphone <command> [flags]
 
 commands:
-  register          register and stay registered; print incoming calls (they ring)
+  register          register and stay registered; print incoming calls (they ring) and
+                    message-waiting indications (voicemail)
   call EXT          call extension EXT and print a report
   answer            register and answer incoming calls (--calls N)
 
@@ -70,6 +72,8 @@ call:    --ring-timeout D (default 60s)
 answer:  --calls N (default 1, 0 = until interrupted)   --ring-for D
          --reject busy|decline|noanswer (refuse calls instead, for tests)
 register, answer: --expiry D (default 300s)
+         --mwi-subscribe: also subscribe to the mailbox's message summary (RFC 3842);
+         a refused subscription fails like a refused registration
 all:     --response-timeout D: the server is unreachable without any answer
          within D (default 5s)
 
@@ -98,6 +102,7 @@ type config struct {
 	calls                        int
 	reject                       string
 	ringFor, expiry              time.Duration
+	mwiSubscribe                 bool
 
 	json, quiet, verbose bool
 }
@@ -137,6 +142,9 @@ func parse(args []string, getenv func(string) string) (*config, error) {
 	fs.BoolVar(&c.quiet, "q", false, "")
 	fs.BoolVar(&c.verbose, "v", false, "")
 	fs.DurationVar(&c.expiry, "expiry", 300*time.Second, "")
+	if c.command != "call" {
+		fs.BoolVar(&c.mwiSubscribe, "mwi-subscribe", false, "")
+	}
 	if c.command != "register" {
 		fs.Float64Var(&c.tone, "tone", 0, "")
 		fs.Float64Var(&c.toneLevel, "tone-level", -12, "")
@@ -250,7 +258,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 	switch c.command {
 	case "register":
-		err := phone.Register(ctx, softphone.RegisterOptions{Expiry: c.expiry, ResponseTimeout: c.responseTimeout})
+		err := phone.Register(ctx, softphone.RegisterOptions{
+			Expiry: c.expiry, ResponseTimeout: c.responseTimeout, SubscribeMWI: c.mwiSubscribe,
+		})
 		if err != nil {
 			return fail(softphone.ExitCodeFor(err), hint(err, c))
 		}
@@ -279,7 +289,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "answer":
 		reps, err := phone.Answer(ctx, softphone.AnswerOptions{
 			MediaOptions: mopts, Calls: c.calls, Reject: reject, RingFor: c.ringFor,
-			Register: softphone.RegisterOptions{Expiry: c.expiry, ResponseTimeout: c.responseTimeout},
+			Register: softphone.RegisterOptions{Expiry: c.expiry, ResponseTimeout: c.responseTimeout, SubscribeMWI: c.mwiSubscribe},
 		})
 		if c.json {
 			if reps == nil {
@@ -358,7 +368,7 @@ func eventPrinter(c *config, stdout, stderr io.Writer) func(softphone.Event) {
 	}
 	out := stderr
 	if c.command == "register" {
-		out = stdout // printing incoming calls is what register is for
+		out = stdout // printing incoming calls and voicemail indications is what register is for
 	}
 	return func(e softphone.Event) {
 		mu.Lock()

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net"
 	"strings"
 	"testing"
@@ -36,6 +37,17 @@ func TestParse(t *testing.T) {
 			t.Errorf("parsed %+v", c)
 		}
 	})
+	t.Run("MWISubscribe", func(t *testing.T) {
+		for _, cmd := range []string{"register", "answer"} {
+			c, err := parse([]string{cmd, "--mwi-subscribe"}, env(base))
+			if err != nil || !c.mwiSubscribe {
+				t.Errorf("%s --mwi-subscribe: %+v, %v", cmd, c, err)
+			}
+		}
+		if c, err := parse([]string{"register"}, env(base)); err != nil || c.mwiSubscribe {
+			t.Errorf("register subscribes only when asked: %+v, %v", c, err)
+		}
+	})
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -52,6 +64,8 @@ func TestParse(t *testing.T) {
 		{"UnknownFlag", []string{"call", "1002", "--volume", "11"}, base},
 		// Media flags mean nothing to register.
 		{"RegisterWithTone", []string{"register", "--tone", "1000"}, base},
+		// A call does not stay registered, so it has no message summary to watch.
+		{"CallWithMWISubscribe", []string{"call", "1002", "--mwi-subscribe"}, base},
 		{"BadDuration", []string{"call", "1002", "--duration", "soon"}, base},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,4 +113,29 @@ func TestRunExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEventPrinterMWI(t *testing.T) {
+	e := softphone.Event{
+		Time: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC), Kind: softphone.EventMWI, Peer: "1002",
+		MWI: &softphone.MWI{Waiting: true, New: 1, Account: "sip:1002@127.0.0.1", Subscription: true},
+	}
+	t.Run("Text", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		eventPrinter(&config{command: "register"}, &stdout, &stderr)(e)
+		if got, want := stdout.String(), "15:04:05.000 mwi: messages waiting, 1 new, 0 old\n"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	})
+	t.Run("JSON", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		eventPrinter(&config{command: "register", json: true}, &stdout, &stderr)(e)
+		var got softphone.Event
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("%v: %s", err, stdout.String())
+		}
+		if got.Kind != softphone.EventMWI || got.MWI == nil || *got.MWI != *e.MWI {
+			t.Errorf("got %s", stdout.String())
+		}
+	})
 }
