@@ -1,0 +1,98 @@
+package provisioning
+
+import (
+	"context"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// VoicemailService manages the messages in users' mailboxes. Only a user with voicemail on has a
+// mailbox: asking for anyone else's messages is ENOTFOUND, whatever the spool holds.
+type VoicemailService struct {
+	Users     switchboard.UserStore
+	Mailboxes switchboard.Mailboxes
+}
+
+// mailbox checks that ext is a user whose voicemail is on.
+func (s *VoicemailService) mailbox(ctx context.Context, ext string) error {
+	if err := ValidateExtension(ext); err != nil {
+		return err
+	}
+	u, err := s.Users.User(ctx, ext)
+	if err != nil {
+		return err
+	}
+	if !u.Voicemail.Enabled {
+		return switchboard.Errorf(switchboard.ENOTFOUND, "user %s has voicemail off", ext)
+	}
+	return nil
+}
+
+// Messages returns a page of ext's messages, newest first.
+func (s *VoicemailService) Messages(ctx context.Context, ext string, q switchboard.MessageQuery) (switchboard.MessagePage, error) {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return switchboard.MessagePage{}, err
+	}
+	return s.Mailboxes.Messages(ctx, ext, q)
+}
+
+// Message returns one of ext's messages.
+func (s *VoicemailService) Message(ctx context.Context, ext, id string) (switchboard.VoicemailMessage, error) {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return switchboard.VoicemailMessage{}, err
+	}
+	return s.Mailboxes.Message(ctx, ext, id)
+}
+
+// Audio opens the recording of one of ext's messages; the caller closes it.
+func (s *VoicemailService) Audio(ctx context.Context, ext, id string) (switchboard.MessageAudio, error) {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return switchboard.MessageAudio{}, err
+	}
+	return s.Mailboxes.Audio(ctx, ext, id)
+}
+
+// MessagePatch changes a message: Folder files it; Heard true moves a new message to old, false
+// an old one back to new (as a phone's "mark unheard"). At most one of them is given.
+type MessagePatch struct {
+	Folder *switchboard.Folder
+	Heard  *bool
+}
+
+// UpdateMessage applies p to one of ext's messages.
+func (s *VoicemailService) UpdateMessage(ctx context.Context, ext, id string, p MessagePatch) (switchboard.VoicemailMessage, error) {
+	if p.Folder != nil && p.Heard != nil {
+		return switchboard.VoicemailMessage{}, switchboard.Errorf(switchboard.EINVALID, "give folder or heard, not both")
+	}
+	if p.Folder == nil && p.Heard == nil {
+		return switchboard.VoicemailMessage{}, switchboard.Errorf(switchboard.EINVALID, "give folder or heard")
+	}
+	if p.Folder != nil && !p.Folder.Valid() {
+		return switchboard.VoicemailMessage{}, switchboard.Errorf(switchboard.EINVALID, "folder must be one of %v", switchboard.Folders)
+	}
+	m, err := s.Message(ctx, ext, id)
+	if err != nil {
+		return switchboard.VoicemailMessage{}, err
+	}
+	to := m.Folder
+	switch {
+	case p.Folder != nil:
+		to = *p.Folder
+	case *p.Heard && m.Folder == switchboard.FolderNew:
+		to = switchboard.FolderOld
+	case !*p.Heard && m.Folder == switchboard.FolderOld:
+		to = switchboard.FolderNew
+	}
+	if to == m.Folder {
+		return m, nil
+	}
+	return s.Mailboxes.Move(ctx, ext, id, to)
+}
+
+// DeleteMessage deletes one of ext's messages.
+func (s *VoicemailService) DeleteMessage(ctx context.Context, ext, id string) error {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return err
+	}
+	return s.Mailboxes.Delete(ctx, ext, id)
+}
