@@ -1,7 +1,7 @@
-// Package api is Switchboard's REST admin API (chi): users, presence, calls, conference rooms,
-// ring groups and call queues as JSON, with bearer-token auth, size-limited bodies that reject
-// unknown fields, one error shape, health and readiness checks, Prometheus metrics and an
-// OpenAPI 3 description of itself.
+// Package api is Switchboard's REST admin API (chi): users, presence, voicemail messages, calls,
+// conference rooms, ring groups and call queues as JSON, with bearer-token auth, size-limited
+// bodies that reject unknown fields, one error shape, health and readiness checks, Prometheus
+// metrics and an OpenAPI 3 description of itself.
 package api
 
 import (
@@ -51,6 +51,8 @@ type Server struct {
 	Groups *provisioning.GroupService
 	// Queues manages call queues and their agents' logins; nil: the queue routes answer 503.
 	Queues *provisioning.QueueService
+	// Voicemail manages the messages in users' mailboxes; nil: those routes answer 503.
+	Voicemail *provisioning.VoicemailService
 
 	Token    string
 	Ready    []Check
@@ -106,6 +108,12 @@ func (s *Server) Handler() http.Handler {
 		r.Delete("/users/{ext}", s.deleteUser)
 		r.Post("/users/{ext}/password", s.resetPassword)
 		r.Get("/users/{ext}/presence", s.presence)
+		r.Post("/users/{ext}/voicemail/pin", s.resetPIN)
+		r.Get("/users/{ext}/voicemail/messages", s.listMessages)
+		r.Get("/users/{ext}/voicemail/messages/{id}", s.getMessage)
+		r.Get("/users/{ext}/voicemail/messages/{id}/audio", s.messageAudio)
+		r.Patch("/users/{ext}/voicemail/messages/{id}", s.patchMessage)
+		r.Delete("/users/{ext}/voicemail/messages/{id}", s.deleteMessage)
 		r.Get("/calls", s.listCalls)
 		r.Get("/calls/{id}", s.getCall)
 		r.Delete("/calls/{id}", s.hangupCall)

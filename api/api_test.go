@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
+	"github.com/switchboard-pbx/switchboard/voicemail"
 )
 
 const token = "test-token-0123456789"
@@ -36,13 +37,16 @@ type testAPI struct {
 	store *inmem.UserStore
 	trig  *triggers
 	ready error
+	spool string // the voicemail spool, empty until a test leaves messages in it
 }
 
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
-	ta := &testAPI{t: t, store: inmem.NewUserStore(), trig: &triggers{}}
+	ta := &testAPI{t: t, store: inmem.NewUserStore(), trig: &triggers{}, spool: t.TempDir()}
 	s, err := api.NewServer(api.Server{
 		Users: &provisioning.Service{Store: ta.store, Config: ta.trig, Presence: fakePresence{}},
+		Voicemail: &provisioning.VoicemailService{Users: ta.store, Mailboxes: &voicemail.Mailboxes{
+			Spool: voicemail.Spool{Dir: ta.spool}, Manager: &spoolManager{spool: ta.spool}}},
 		Token: token,
 		Ready: []api.Check{{Name: "postgres", Check: func(context.Context) error { return ta.ready }}},
 	})
@@ -99,8 +103,17 @@ func TestCreateUser(t *testing.T) {
 		}
 		var u api.User
 		json.Unmarshal(r.Body, &u)
-		if u.Extension != "1001" || u.Name != "Alice Smith" || u.RingTimeout != 25 || u.Voicemail.PIN != "4321" {
+		if u.Extension != "1001" || u.Name != "Alice Smith" || u.RingTimeout != 25 || !u.Voicemail.PINSet {
 			t.Errorf("created %+v", u)
+		}
+		// A PIN the admin chose is not echoed; no read or list response shows one.
+		if bytes.Contains(r.Body, []byte(`"pin"`)) {
+			t.Errorf("the creation response echoes the chosen PIN: %s", r.Body)
+		}
+		for _, path := range []string{"/api/v1/users/1001", "/api/v1/users"} {
+			if g := ta.do("GET", path, ""); bytes.Contains(g.Body, []byte(`"pin"`)) {
+				t.Errorf("GET %s shows the PIN: %s", path, g.Body)
+			}
 		}
 		if len(u.Password) != provisioning.GeneratedPasswordLength {
 			t.Errorf("generated password %q missing from the creation response", u.Password)
@@ -125,6 +138,9 @@ func TestCreateUser(t *testing.T) {
 		json.Unmarshal(r.Body, &u)
 		if r.Status != 201 || !u.Voicemail.Enabled || u.Voicemail.PIN == "" || u.RingTimeout != 20 {
 			t.Errorf("status %d, user %+v", r.Status, u)
+		}
+		if g := ta.do("GET", "/api/v1/users/20", ""); bytes.Contains(g.Body, []byte(`"pin"`)) {
+			t.Errorf("GET shows the generated PIN again: %s", g.Body)
 		}
 	})
 	t.Run("ChosenPasswordNotEchoed", func(t *testing.T) {

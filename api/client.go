@@ -35,17 +35,34 @@ func (e *StatusError) Error() string { return fmt.Sprintf("%d %s", e.Status, e.E
 func (e *StatusError) Unwrap() error { return e.Err }
 
 func (c *Client) do(ctx context.Context, method, path string, body, out any) error {
+	resp, err := c.send(ctx, method, path, body, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
+
+// send sends a request and returns a successful response, whose body the caller closes; an
+// error response is returned as a *StatusError.
+func (c *Client) send(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, rd)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	if body != nil {
@@ -57,20 +74,17 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
 		var eb errorBody
 		if err := json.NewDecoder(resp.Body).Decode(&eb); err != nil || eb.Error.Code == "" {
-			return &StatusError{Status: resp.StatusCode, Err: switchboard.Errorf(switchboard.EINTERNAL, "%s %s: HTTP %d", method, path, resp.StatusCode)}
+			return nil, &StatusError{Status: resp.StatusCode, Err: switchboard.Errorf(switchboard.EINTERNAL, "%s %s: HTTP %d", method, path, resp.StatusCode)}
 		}
-		return &StatusError{Status: resp.StatusCode, Err: &switchboard.Error{Code: eb.Error.Code, Message: eb.Error.Message}}
+		return nil, &StatusError{Status: resp.StatusCode, Err: &switchboard.Error{Code: eb.Error.Code, Message: eb.Error.Message}}
 	}
-	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return nil
+	return resp, nil
 }
 
 // CreateUser creates a user; the response holds the generated password, if any.
@@ -113,6 +127,12 @@ func (c *Client) DeleteUser(ctx context.Context, ext string) error {
 func (c *Client) ResetPassword(ctx context.Context, ext, password string) (PasswordResponse, error) {
 	var r PasswordResponse
 	return r, c.do(ctx, "POST", "/api/v1/users/"+url.PathEscape(ext)+"/password", PasswordRequest{Password: password}, &r)
+}
+
+// ResetPIN sets a user's voicemail PIN; with pin "" the server generates one and returns it.
+func (c *Client) ResetPIN(ctx context.Context, ext, pin string) (PINResponse, error) {
+	var out PINResponse
+	return out, c.do(ctx, "POST", "/api/v1/users/"+url.PathEscape(ext)+"/voicemail/pin", PINRequest{PIN: pin}, &out)
 }
 
 // Presence returns a user's phone state.

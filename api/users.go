@@ -53,10 +53,12 @@ type ForwardChange struct {
 	Destination *string `json:"destination,omitempty"`
 }
 
-// Voicemail is a user's mailbox settings.
+// Voicemail is a user's mailbox settings. The PIN is shown only when the server generated it
+// (in the response that did); PINSet says whether the mailbox has one.
 type Voicemail struct {
 	Enabled bool   `json:"enabled"`
 	PIN     string `json:"pin,omitempty"`
+	PINSet  bool   `json:"pin_set"`
 }
 
 // CreateUserRequest is the body of POST /api/v1/users.
@@ -103,6 +105,17 @@ type PasswordResponse struct {
 	Password  string `json:"password,omitempty"`
 }
 
+// PINRequest is the optional body of POST /api/v1/users/{ext}/voicemail/pin.
+type PINRequest struct {
+	PIN string `json:"pin,omitempty"`
+}
+
+// PINResponse answers a PIN reset; PIN is set only when it was generated.
+type PINResponse struct {
+	Extension string `json:"extension"`
+	PIN       string `json:"pin,omitempty"`
+}
+
 // UserList is a page of users; Next is the "after" of the next page, absent on the last.
 type UserList struct {
 	Users []User `json:"users"`
@@ -130,7 +143,7 @@ func toUser(u switchboard.User) User {
 	f := u.Calls.Forwards
 	return User{
 		Extension: u.Extension, Name: u.Name, RingTimeout: u.RingTimeout,
-		Voicemail:   Voicemail{Enabled: u.Voicemail.Enabled, PIN: u.Voicemail.PIN},
+		Voicemail:   Voicemail{Enabled: u.Voicemail.Enabled, PINSet: u.Voicemail.PIN != ""},
 		CallWaiting: u.Calls.CallWaiting, DND: u.Calls.DND, MaxDevices: u.Calls.MaxDevices,
 		Forwards: Forwards{
 			Unconditional: Forward{Enabled: f.Unconditional.Enabled, Destination: f.Unconditional.Destination},
@@ -194,6 +207,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	out := toUser(u)
 	out.Password = password
+	if u.Voicemail.Enabled && (nu.Voicemail == nil || nu.Voicemail.PIN == "") {
+		out.Voicemail.PIN = u.Voicemail.PIN // generated: shown once
+	}
 	w.Header().Set("Location", "/api/v1/users/"+u.Extension)
 	writeJSON(w, http.StatusCreated, out)
 }
@@ -236,12 +252,24 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	if req.Voicemail != nil {
 		p.Voicemail = &provisioning.VoicemailPatch{Enabled: req.Voicemail.Enabled, PIN: req.Voicemail.PIN}
 	}
-	u, err := s.Users.UpdateUser(r.Context(), chi.URLParam(r, "ext"), p)
+	ext := chi.URLParam(r, "ext")
+	// Turning voicemail on generates a PIN when the mailbox has none: show that one, once.
+	hadPIN := true
+	if v := req.Voicemail; v != nil && v.Enabled != nil && *v.Enabled && v.PIN == nil {
+		if before, err := s.Users.User(r.Context(), ext); err == nil {
+			hadPIN = before.Voicemail.PIN != ""
+		}
+	}
+	u, err := s.Users.UpdateUser(r.Context(), ext, p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toUser(u))
+	out := toUser(u)
+	if !hadPIN {
+		out.Voicemail.PIN = u.Voicemail.PIN
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
@@ -261,6 +289,21 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, PasswordResponse{Extension: ext, Password: password})
+}
+
+func (s *Server) resetPIN(w http.ResponseWriter, r *http.Request) {
+	var req PINRequest
+	if err := decodeJSON(w, r, &req, true); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ext := chi.URLParam(r, "ext")
+	pin, err := s.Users.ResetPIN(r.Context(), ext, req.PIN)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, PINResponse{Extension: ext, PIN: pin})
 }
 
 func (s *Server) presence(w http.ResponseWriter, r *http.Request) {

@@ -645,29 +645,25 @@ func (c *composeStack) waitRecords(t *testing.T) []api.Call {
 	return calls
 }
 
-// messageHasTone copies ext's first voicemail message out of the asterisk container (it lives
-// in the voicemail volume) and checks that it holds the caller's tone.
+// messageHasTone fetches ext's oldest voicemail message over the API (the control plane reads
+// the voicemail volume, mounted read-only) and checks that it holds the caller's tone.
 func (c *composeStack) messageHasTone(t *testing.T, ext string, hz float64) error {
 	t.Helper()
-	inbox := "/var/spool/asterisk/voicemail/default/" + ext + "/INBOX"
-	ls, err := c.composeErr(t, time.Minute, "exec", "-T", "asterisk", "ls", inbox)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	l, err := c.api.Messages(ctx, ext, api.MessageQuery{})
 	if err != nil {
-		return fmt.Errorf("ls %s: %w", inbox, err)
+		return fmt.Errorf("list %s's messages: %w", ext, err)
 	}
-	if !slices.Contains(strings.Fields(ls), "msg0000.wav") {
-		return fmt.Errorf("no msg0000.wav in %s: %q", inbox, ls)
+	if len(l.Messages) == 0 {
+		return fmt.Errorf("no message for %s in the API", ext)
 	}
-	id := strings.TrimSpace(c.compose(t, time.Minute, "ps", "-q", "asterisk"))
-	local := filepath.Join(t.TempDir(), "msg0000.wav")
-	if out, err := exec.Command("docker", "cp", id+":"+inbox+"/msg0000.wav", local).CombinedOutput(); err != nil {
-		return fmt.Errorf("docker cp: %v: %s", err, out)
-	}
-	f, err := os.Open(local)
+	oldest := l.Messages[len(l.Messages)-1]
+	wav, err := c.api.MessageAudio(ctx, ext, oldest.ID)
 	if err != nil {
-		return err
+		return fmt.Errorf("download message %s: %w", oldest.ID, err)
 	}
-	defer f.Close()
-	samples, format, err := media.ReadWAV(f)
+	samples, format, err := media.ReadWAV(bytes.NewReader(wav))
 	if err != nil {
 		return fmt.Errorf("read message: %w", err)
 	}

@@ -118,6 +118,7 @@ func (s *Stack) StartServe(t *testing.T) {
 		"SWITCHBOARD_ADMIN_TOKEN="+s.Token,
 		fmt.Sprintf("SWITCHBOARD_LISTEN=127.0.0.1:%d", s.apiPort),
 		"ASTERISK_CONFIG_DIR="+s.Asterisk.ConfigDir,
+		"ASTERISK_SPOOL_DIR="+s.Asterisk.SpoolDir,
 		fmt.Sprintf("AGI_LISTEN=127.0.0.1:%d", s.AGIPort),
 		"LOG_LEVEL=debug",
 	)

@@ -40,6 +40,21 @@ func fileHasTone(path string, hz float64) error {
 	return nil
 }
 
+// readWAV reads a recording (16-bit mono PCM) and returns its samples and format.
+func readWAV(t *testing.T, path string) ([]int16, media.WAVFormat) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, format, err := media.ReadWAV(f)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return samples, format
+}
+
 func filepathGlob(pattern string) ([]string, error) { return filepath.Glob(pattern) }
 
 // wavULaw wraps G.711 u-law bytes in a WAV header (format 7, 8 kHz, 8-bit mono).

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,15 +110,7 @@ const heardBlock = 100 * time.Millisecond
 // power half and half, and neither leaks into the other's frequency.
 func listen(t *testing.T, path string, freqs ...float64) heard {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	samples, format, err := media.ReadWAV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	samples, format := readWAV(t, path)
 	n := int(heardBlock.Seconds() * float64(format.SampleRate))
 	h := heard{freqs: freqs}
 	for i := 0; i+n <= len(samples); i += n {

@@ -46,6 +46,8 @@ func PJSIPObjectsOf(u switchboard.User) []PJSIPObject {
 		}},
 		{Type: "aor", ID: e, Fields: []Field{
 			{"max_contacts", fmt.Sprint(max(u.Calls.MaxDevices, 1))},
+			// A phone may SUBSCRIBE to its own AOR for message-waiting state (RFC 3842).
+			{"mailboxes", mailboxes},
 		}},
 		{Type: "endpoint", ID: e, Fields: []Field{
 			{"auth", e},

@@ -166,14 +166,16 @@ func expectedSections(u switchboard.User) []confSection {
 	e := u.Extension
 	endpoint := confSection{Name: e, Options: "switchboard-endpoint", Vars: []confVar{
 		{"auth", e}, {"aors", e}, {"callerid", `"` + u.Name + `" <` + e + `>`}}}
+	aor := confSection{Name: e, Options: "switchboard-aor", Vars: []confVar{{"max_contacts", strconv.Itoa(u.Calls.MaxDevices)}}}
 	if u.Voicemail.Enabled {
 		endpoint.Vars = append(endpoint.Vars, confVar{"mailboxes", e + "@default"})
+		aor.Vars = append(aor.Vars, confVar{"mailboxes", e + "@default"})
 	}
 	return []confSection{
 		{Name: e, Options: "switchboard-auth", Vars: []confVar{{"username", e},
 			{"password_digest", "MD5:" + u.Credentials.MD5},
 			{"password_digest", "SHA-256:" + u.Credentials.SHA256}}},
-		{Name: e, Options: "switchboard-aor", Vars: []confVar{{"max_contacts", strconv.Itoa(u.Calls.MaxDevices)}}},
+		aor,
 		endpoint,
 	}
 }

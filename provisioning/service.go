@@ -159,6 +159,22 @@ func (s *Service) ResetPassword(ctx context.Context, ext, password string) (stri
 	return generated, nil
 }
 
+// ResetPIN sets a user's voicemail PIN: the given one, or a generated one when pin is "",
+// which is then returned (once). The PIN is never returned by anything else.
+func (s *Service) ResetPIN(ctx context.Context, ext, pin string) (string, error) {
+	generated := ""
+	if pin == "" {
+		pin = GeneratePIN()
+		generated = pin
+	} else if err := ValidatePIN(pin); err != nil {
+		return "", err
+	}
+	if _, err := s.UpdateUser(ctx, ext, UserPatch{Voicemail: &VoicemailPatch{PIN: &pin}}); err != nil {
+		return "", err
+	}
+	return generated, nil
+}
+
 // DeleteUser removes a user; their phone can no longer register and their extension is gone.
 func (s *Service) DeleteUser(ctx context.Context, ext string) error {
 	if err := ValidateExtension(ext); err != nil {

@@ -20,6 +20,7 @@ type config struct {
 	AdminToken  string
 	Listen      string
 	ConfigDir   string
+	SpoolDir    string // Asterisk's spool: voicemail messages are read from SpoolDir/voicemail
 	AGIListen   string
 	AGIURL      string
 	LogLevel    slog.Level
@@ -46,6 +47,7 @@ func loadConfig() (config, error) {
 		AdminToken:  os.Getenv("SWITCHBOARD_ADMIN_TOKEN"),
 		Listen:      getenv("SWITCHBOARD_LISTEN", ":8080"),
 		ConfigDir:   getenv("ASTERISK_CONFIG_DIR", "/etc/asterisk/switchboard"),
+		SpoolDir:    getenv("ASTERISK_SPOOL_DIR", "/var/spool/asterisk"),
 		AGIListen:   getenv("AGI_LISTEN", ":4573"),
 		LogFormat:   getenv("LOG_FORMAT", "json"),
 		DebugListen: os.Getenv("SWITCHBOARD_DEBUG_LISTEN"),

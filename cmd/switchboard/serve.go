@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/switchboard-pbx/switchboard/ami"
 	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/fastagi"
@@ -24,6 +25,7 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/realtime"
 	"github.com/switchboard-pbx/switchboard/records"
+	"github.com/switchboard-pbx/switchboard/voicemail"
 )
 
 // The ARI client is what configuration reaches the running Asterisk through.
@@ -86,14 +88,24 @@ func serve(ctx context.Context) error {
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_events_unknown_total",
 		Help: "ARI events of types ari/v5 cannot decode, dropped."}, func() float64 { return float64(ariClient.UnknownEvents()) }))
 
+	// Voicemail messages are read from the spool and changed through app_voicemail's manager
+	// actions, over the HTTP server (and user) ARI uses.
+	amiClient, err := ami.New(ami.Config{URL: cfg.ARIURL, Username: cfg.ARIUsername, Password: cfg.ARIPassword,
+		Logger: logger.With("component", "ami")})
+	if err != nil {
+		return err
+	}
+	mailboxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: cfg.SpoolDir}, Manager: amiClient}
+
 	server, err := api.NewServer(api.Server{
-		Users:  userService,
-		Rooms:  &provisioning.RoomService{Store: roomStore, Live: app},
-		Groups: &provisioning.GroupService{Store: groupStore},
-		Queues: queueService,
-		Calls:  &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
-		Token:  cfg.AdminToken,
-		Logger: logger.With("component", "api"),
+		Users:     userService,
+		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes},
+		Rooms:     &provisioning.RoomService{Store: roomStore, Live: app},
+		Groups:    &provisioning.GroupService{Store: groupStore},
+		Queues:    queueService,
+		Calls:     &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
+		Token:     cfg.AdminToken,
+		Logger:    logger.With("component", "api"),
 		Ready: []api.Check{
 			{Name: "postgres", Check: db.Ping},
 			{Name: "ari", Check: func(context.Context) error {

@@ -21,6 +21,8 @@ const usersUsage = `usage: switchboard users <command> [flags]
               change a user's settings
   passwd EXT [--password PW]
               set a new SIP password; prints the generated one once
+  pin EXT [--pin PIN]
+              set a new voicemail PIN; prints the generated one once
   rm EXT      delete a user
 
 The CLI talks to the REST API: API_URL (default http://127.0.0.1:8080) and
@@ -77,8 +79,8 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				if u.Password != "" {
 					fmt.Fprintf(w, "SIP password: %s\n(shown once; set it in the phone now)\n", u.Password)
 				}
-				if u.Voicemail.Enabled {
-					fmt.Fprintf(w, "voicemail PIN: %s\n", u.Voicemail.PIN)
+				if u.Voicemail.PIN != "" {
+					fmt.Fprintf(w, "voicemail PIN: %s\n(shown once)\n", u.Voicemail.PIN)
 				}
 			})
 		}
@@ -189,6 +191,21 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					fmt.Fprintf(w, "new SIP password for %s: %s\n(shown once)\n", ext, r.Password)
 				} else {
 					fmt.Fprintf(w, "password of %s changed\n", ext)
+				}
+			})
+		}
+	case "pin":
+		ext, ok := needExt()
+		if !ok {
+			return 2
+		}
+		var r api.PINResponse
+		if r, err = c.client.ResetPIN(ctx, ext, *pin); err == nil {
+			c.print(r, func(w io.Writer) {
+				if r.PIN != "" {
+					fmt.Fprintf(w, "new voicemail PIN for %s: %s\n(shown once)\n", ext, r.PIN)
+				} else {
+					fmt.Fprintf(w, "voicemail PIN of %s changed\n", ext)
 				}
 			})
 		}
