@@ -64,8 +64,9 @@ type MessageQuery struct {
 	Limit  int
 }
 
-// MessageAudio is an open recording: a WAV file, read and seek it, then close it.
-type MessageAudio struct {
+// AudioFile is an open recording (a message, a greeting): a WAV file, read and seek it, then
+// close it.
+type AudioFile struct {
 	io.ReadSeekCloser
 	Size     int64
 	Modified time.Time
@@ -78,8 +79,59 @@ type MessageAudio struct {
 type Mailboxes interface {
 	Messages(ctx context.Context, mailbox string, q MessageQuery) (MessagePage, error)
 	Message(ctx context.Context, mailbox, id string) (VoicemailMessage, error)
-	Audio(ctx context.Context, mailbox, id string) (MessageAudio, error)
+	Audio(ctx context.Context, mailbox, id string) (AudioFile, error)
 	// Move files a message in another folder (FolderOld marks it heard).
 	Move(ctx context.Context, mailbox, id string, to Folder) (VoicemailMessage, error)
 	Delete(ctx context.Context, mailbox, id string) error
+}
+
+// Greeting is one of the recordings a mailbox plays: to callers when nobody answers
+// (unavailable) or the line is busy, and the person's name, which app_voicemail says in
+// place of "extension 1002".
+type Greeting string
+
+// The greetings of a mailbox.
+const (
+	GreetingUnavailable Greeting = "unavailable"
+	GreetingBusy        Greeting = "busy"
+	GreetingName        Greeting = "name"
+)
+
+// Greetings lists every greeting.
+var Greetings = []Greeting{GreetingUnavailable, GreetingBusy, GreetingName}
+
+// Valid reports whether g is one of Greetings.
+func (g Greeting) Valid() bool {
+	for _, h := range Greetings {
+		if g == h {
+			return true
+		}
+	}
+	return false
+}
+
+// Greeting lengths: voicemail.conf's maxgreet, and the shortest that is more than a click.
+const (
+	MaxGreetingLength = 60 * time.Second
+	MinGreetingLength = 500 * time.Millisecond
+)
+
+// GreetingInfo describes a greeting a mailbox has.
+type GreetingInfo struct {
+	Greeting Greeting
+	Mailbox  string
+	Duration time.Duration
+	Size     int64
+	Modified time.Time
+}
+
+// GreetingStore keeps mailboxes' greetings as Asterisk plays them. Errors are of the error
+// vocabulary: ENOTFOUND for a greeting the mailbox does not have, EINVALID for a malformed
+// mailbox or greeting.
+type GreetingStore interface {
+	Greetings(ctx context.Context, mailbox string) ([]GreetingInfo, error)
+	GreetingAudio(ctx context.Context, mailbox string, g Greeting) (AudioFile, error)
+	// SetGreeting replaces a greeting with pcm (8 kHz 16-bit mono), at once for the next caller.
+	SetGreeting(ctx context.Context, mailbox string, g Greeting, pcm []int16) (GreetingInfo, error)
+	DeleteGreeting(ctx context.Context, mailbox string, g Greeting) error
 }

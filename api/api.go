@@ -1,7 +1,7 @@
-// Package api is Switchboard's REST admin API (chi): users, presence, voicemail messages, calls,
-// conference rooms, ring groups and call queues as JSON, with bearer-token auth, size-limited
-// bodies that reject unknown fields, one error shape, health and readiness checks, Prometheus
-// metrics and an OpenAPI 3 description of itself.
+// Package api is Switchboard's REST admin API (chi): users, presence, voicemail messages and
+// greetings, calls, conference rooms, ring groups and call queues as JSON, with bearer-token
+// auth, size-limited bodies that reject unknown fields, one error shape, health and readiness
+// checks, Prometheus metrics and an OpenAPI 3 description of itself.
 package api
 
 import (
@@ -109,6 +109,10 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/users/{ext}/password", s.resetPassword)
 		r.Get("/users/{ext}/presence", s.presence)
 		r.Post("/users/{ext}/voicemail/pin", s.resetPIN)
+		r.Get("/users/{ext}/voicemail/greetings", s.listGreetings)
+		r.Get("/users/{ext}/voicemail/greetings/{greeting}", s.getGreeting)
+		r.Put("/users/{ext}/voicemail/greetings/{greeting}", s.putGreeting)
+		r.Delete("/users/{ext}/voicemail/greetings/{greeting}", s.deleteGreeting)
 		r.Get("/users/{ext}/voicemail/messages", s.listMessages)
 		r.Get("/users/{ext}/voicemail/messages/{id}", s.getMessage)
 		r.Get("/users/{ext}/voicemail/messages/{id}/audio", s.messageAudio)
@@ -155,7 +159,7 @@ func (s *Server) Handler() http.Handler {
 
 func allowedMethods(routes chi.Routes, path string) string {
 	var allowed []string
-	for _, m := range []string{"GET", "POST", "PATCH", "DELETE"} {
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
 		if routes.Match(chi.NewRouteContext(), m, path) {
 			allowed = append(allowed, m)
 		}

@@ -49,13 +49,29 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) err
 // send sends a request and returns a successful response, whose body the caller closes; an
 // error response is returned as a *StatusError.
 func (c *Client) send(ctx context.Context, method, path string, body any, header http.Header) (*http.Response, error) {
+	if body == nil {
+		return c.request(ctx, method, path, nil, header)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set("Content-Type", "application/json")
+	return c.request(ctx, method, path, b, header)
+}
+
+// sendRaw sends body as it is, of the given Content-Type.
+func (c *Client) sendRaw(ctx context.Context, method, path string, body []byte, contentType string) (*http.Response, error) {
+	return c.request(ctx, method, path, body, http.Header{"Content-Type": {contentType}})
+}
+
+func (c *Client) request(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(c.BaseURL, "/")+path, rd)
 	if err != nil {
@@ -65,9 +81,6 @@ func (c *Client) send(ctx context.Context, method, path string, body any, header
 		req.Header[k] = v
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}

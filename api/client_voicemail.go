@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,4 +79,40 @@ func (c *Client) PatchMessage(ctx context.Context, ext, id string, req PatchMess
 // DeleteMessage deletes a message.
 func (c *Client) DeleteMessage(ctx context.Context, ext, id string) error {
 	return c.do(ctx, "DELETE", messagesPath(ext)+"/"+url.PathEscape(id), nil, nil)
+}
+
+func greetingPath(ext, greeting string) string {
+	return "/api/v1/users/" + url.PathEscape(ext) + "/voicemail/greetings/" + url.PathEscape(greeting)
+}
+
+// Greetings lists the greetings ext's mailbox has.
+func (c *Client) Greetings(ctx context.Context, ext string) (GreetingList, error) {
+	var l GreetingList
+	return l, c.do(ctx, "GET", "/api/v1/users/"+url.PathEscape(ext)+"/voicemail/greetings", nil, &l)
+}
+
+// SetGreeting uploads a greeting (unavailable, busy or name): a WAV or MP3 file.
+func (c *Client) SetGreeting(ctx context.Context, ext, greeting string, audio []byte) (Greeting, error) {
+	resp, err := c.sendRaw(ctx, "PUT", greetingPath(ext, greeting), audio, "application/octet-stream")
+	if err != nil {
+		return Greeting{}, err
+	}
+	defer resp.Body.Close()
+	var g Greeting
+	return g, json.NewDecoder(resp.Body).Decode(&g)
+}
+
+// GreetingAudio downloads a greeting (a WAV file).
+func (c *Client) GreetingAudio(ctx context.Context, ext, greeting string) ([]byte, error) {
+	resp, err := c.send(ctx, "GET", greetingPath(ext, greeting), nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+// DeleteGreeting removes a greeting; callers then hear Asterisk's own.
+func (c *Client) DeleteGreeting(ctx context.Context, ext, greeting string) error {
+	return c.do(ctx, "DELETE", greetingPath(ext, greeting), nil, nil)
 }

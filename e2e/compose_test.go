@@ -96,15 +96,23 @@ func TestComposeStack(t *testing.T) {
 	c.waitPresence(t, "1002", "offline")
 
 	t.Run("Voicemail", func(t *testing.T) {
-		// Bob is offline: the caller hears the unavailable greeting (about 12 s), then the beep,
-		// and leaves a message made of a 1000 Hz tone.
+		// Bob records his greeting over the API (3 s of 600 Hz): the control plane writes it into
+		// the shared voicemail volume, creating Bob's mailbox directory, in which Asterisk, another
+		// user in another container, must then leave the message.
+		var greeting bytes.Buffer
+		media.WriteWAV(&greeting, media.Tone(600, -12, 8000, 3*8000), 8000)
+		if _, err := c.api.SetGreeting(ctxT(t, 30*time.Second), "1002", "unavailable", greeting.Bytes()); err != nil {
+			t.Fatalf("upload Bob's greeting: %v", err)
+		}
+		// Bob is offline: the caller hears that greeting, then the beep, and leaves a message
+		// made of a 1000 Hz tone.
 		r := c.call(t, "1001", alicePW, "1002", softphone.CallOptions{
-			MediaOptions: softphone.MediaOptions{Tone: 1000, Duration: 20 * time.Second}})
+			MediaOptions: softphone.MediaOptions{Tone: 1000, ExpectTone: 600, Duration: 12 * time.Second}})
 		if !r.Answered() {
 			t.Fatalf("voicemail did not answer: %s", r.Error)
 		}
-		if r.Audio.Active == 0 {
-			t.Errorf("the caller heard no greeting (audio %+v, RTP %+v)", r.Audio, r.RTP)
+		if r.Tone == nil || !r.Tone.Detected {
+			t.Errorf("the caller did not hear Bob's uploaded greeting (tone %+v, audio %+v, RTP %+v)", r.Tone, r.Audio, r.RTP)
 		}
 		eventually(t, 30*time.Second, "voicemail message of 1002 with the caller's tone", func() error {
 			return c.messageHasTone(t, "1002", 1000)

@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -230,5 +231,55 @@ func traversal(t *testing.T, s *Stack, id string) {
 		if (resp.StatusCode != 400 && resp.StatusCode != 404) || bytes.HasPrefix(body, []byte("RIFF")) {
 			t.Errorf("GET %s: %d %.60q", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// An uploaded greeting is what the next caller hears, and the message after it lands in the
+// mailbox the upload created; an upload that is not audio changes nothing.
+func TestVoicemailGreetings(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	createUser(t, s, "1001", "Alice", "alice-password-1")
+	createUser(t, s, "1003", "Carol", "carol-password-3")
+	waitEndpoint(t, s, "1003")
+
+	// Three seconds of 600 Hz at 22.05 kHz: converted to 8 kHz on the way in.
+	var greeting bytes.Buffer
+	media.WriteWAV(&greeting, media.Tone(600, -12, 22050, 3*22050), 22050)
+	g, err := s.API.SetGreeting(ctxT(t, 10*time.Second), "1003", "unavailable", greeting.Bytes())
+	if err != nil || g.DurationMS != 3000 {
+		t.Fatalf("upload: %+v, %v", g, err)
+	}
+	var notAudio *api.StatusError
+	if _, err := s.API.SetGreeting(ctxT(t, 10*time.Second), "1003", "unavailable", []byte("GIF89a not a sound")); !errors.As(err, &notAudio) ||
+		notAudio.Status != 400 {
+		t.Errorf("non-audio upload: %v, want 400", err)
+	}
+	stored, err := s.API.GreetingAudio(ctxT(t, 10*time.Second), "1003", "unavailable")
+	if samples, _, rerr := media.ReadWAV(bytes.NewReader(stored)); err != nil || rerr != nil || !media.DetectTone(samples, 600, 8000).Detected {
+		t.Fatalf("the greeting after a refused upload: %v %v", err, rerr)
+	}
+
+	// Carol is offline: Alice hears Carol's greeting, then leaves a message.
+	r := call(t, s, "1001", "alice-password-1", "udp", "1003", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{Tone: 1000, ExpectTone: 600, Duration: 10 * time.Second}})
+	if !r.Answered() || r.Tone == nil || !r.Tone.Detected {
+		t.Fatalf("the caller did not hear the uploaded greeting: answered %v, tone %+v", r.Answered(), r.Tone)
+	}
+	eventually(t, 5*time.Second, "the message after the uploaded greeting", func() error {
+		l, err := s.API.Messages(ctxT(t, 5*time.Second), "1003", api.MessageQuery{})
+		if err != nil || len(l.Messages) != 1 {
+			return fmt.Errorf("%d messages, %v", len(l.Messages), err)
+		}
+		return nil
+	})
+
+	// Deleted: Asterisk's own greeting again (no 600 Hz).
+	if err := s.API.DeleteGreeting(ctxT(t, 10*time.Second), "1003", "unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	r = call(t, s, "1001", "alice-password-1", "udp", "1003", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{ExpectTone: 600, Duration: 6 * time.Second}})
+	if !r.Answered() || r.Tone == nil || r.Tone.Detected || r.Audio.Active == 0 {
+		t.Errorf("after the delete: answered %v, tone %+v, audio %+v; want Asterisk's spoken greeting", r.Answered(), r.Tone, r.Audio)
 	}
 }

@@ -2,15 +2,19 @@ package provisioning
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/media"
 )
 
-// VoicemailService manages the messages in users' mailboxes. Only a user with voicemail on has a
+// VoicemailService manages the messages and greetings in users' mailboxes. Only a user with voicemail on has a
 // mailbox: asking for anyone else's messages is ENOTFOUND, whatever the spool holds.
 type VoicemailService struct {
-	Users     switchboard.UserStore
-	Mailboxes switchboard.Mailboxes
+	Users         switchboard.UserStore
+	Mailboxes     switchboard.Mailboxes
+	GreetingStore switchboard.GreetingStore
 }
 
 // mailbox checks that ext is a user whose voicemail is on.
@@ -45,9 +49,9 @@ func (s *VoicemailService) Message(ctx context.Context, ext, id string) (switchb
 }
 
 // Audio opens the recording of one of ext's messages; the caller closes it.
-func (s *VoicemailService) Audio(ctx context.Context, ext, id string) (switchboard.MessageAudio, error) {
+func (s *VoicemailService) Audio(ctx context.Context, ext, id string) (switchboard.AudioFile, error) {
 	if err := s.mailbox(ctx, ext); err != nil {
-		return switchboard.MessageAudio{}, err
+		return switchboard.AudioFile{}, err
 	}
 	return s.Mailboxes.Audio(ctx, ext, id)
 }
@@ -95,4 +99,55 @@ func (s *VoicemailService) DeleteMessage(ctx context.Context, ext, id string) er
 		return err
 	}
 	return s.Mailboxes.Delete(ctx, ext, id)
+}
+
+// Greetings lists the greetings ext's mailbox has.
+func (s *VoicemailService) Greetings(ctx context.Context, ext string) ([]switchboard.GreetingInfo, error) {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return nil, err
+	}
+	return s.GreetingStore.Greetings(ctx, ext)
+}
+
+// GreetingAudio opens one of ext's greetings; the caller closes it.
+func (s *VoicemailService) GreetingAudio(ctx context.Context, ext string, g switchboard.Greeting) (switchboard.AudioFile, error) {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return switchboard.AudioFile{}, err
+	}
+	return s.GreetingStore.GreetingAudio(ctx, ext, g)
+}
+
+// SetGreeting replaces one of ext's greetings with an uploaded recording (WAV or MP3, see
+// media.DecodeAudio), converted to what Asterisk plays. Anything that is not sound, or too short
+// or too long a sound, is EINVALID and changes nothing.
+func (s *VoicemailService) SetGreeting(ctx context.Context, ext string, g switchboard.Greeting, upload []byte) (switchboard.GreetingInfo, error) {
+	if !g.Valid() {
+		return switchboard.GreetingInfo{}, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings)
+	}
+	if err := s.mailbox(ctx, ext); err != nil {
+		return switchboard.GreetingInfo{}, err
+	}
+	pcm, err := media.DecodeAudio(upload, switchboard.MaxGreetingLength)
+	switch {
+	case errors.Is(err, media.ErrTooLong):
+		return switchboard.GreetingInfo{}, switchboard.Errorf(switchboard.EINVALID, "a greeting may last at most %v", switchboard.MaxGreetingLength)
+	case errors.Is(err, media.ErrNotAudio):
+		return switchboard.GreetingInfo{}, switchboard.Errorf(switchboard.EINVALID, "the upload is not audio Switchboard can read: %v", err)
+	case err != nil:
+		return switchboard.GreetingInfo{}, err
+	}
+	if d := time.Duration(len(pcm)) * time.Second / media.SampleRate; d < switchboard.MinGreetingLength {
+		return switchboard.GreetingInfo{}, switchboard.Errorf(switchboard.EINVALID, "a greeting must last at least %v (this one: %v)", switchboard.MinGreetingLength, d)
+	} else if d > switchboard.MaxGreetingLength {
+		return switchboard.GreetingInfo{}, switchboard.Errorf(switchboard.EINVALID, "a greeting may last at most %v", switchboard.MaxGreetingLength)
+	}
+	return s.GreetingStore.SetGreeting(ctx, ext, g, pcm)
+}
+
+// DeleteGreeting removes one of ext's greetings: callers then hear Asterisk's own.
+func (s *VoicemailService) DeleteGreeting(ctx context.Context, ext string, g switchboard.Greeting) error {
+	if err := s.mailbox(ctx, ext); err != nil {
+		return err
+	}
+	return s.GreetingStore.DeleteGreeting(ctx, ext, g)
 }

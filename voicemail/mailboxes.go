@@ -90,24 +90,24 @@ func (b *Mailboxes) Message(ctx context.Context, mailbox, id string) (switchboar
 }
 
 // Audio opens a message's recording.
-func (b *Mailboxes) Audio(ctx context.Context, mailbox, id string) (switchboard.MessageAudio, error) {
+func (b *Mailboxes) Audio(ctx context.Context, mailbox, id string) (switchboard.AudioFile, error) {
 	m, err := b.find(mailbox, id)
 	if err != nil {
-		return switchboard.MessageAudio{}, err
+		return switchboard.AudioFile{}, err
 	}
 	f, err := os.Open(m.audio)
 	if os.IsNotExist(err) {
-		return switchboard.MessageAudio{}, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s in mailbox %s", id, mailbox)
+		return switchboard.AudioFile{}, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s in mailbox %s", id, mailbox)
 	}
 	if err != nil {
-		return switchboard.MessageAudio{}, unavailable(err)
+		return switchboard.AudioFile{}, unavailable(err)
 	}
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return switchboard.MessageAudio{}, unavailable(err)
+		return switchboard.AudioFile{}, unavailable(err)
 	}
-	return switchboard.MessageAudio{ReadSeekCloser: f, Size: st.Size(), Modified: st.ModTime()}, nil
+	return switchboard.AudioFile{ReadSeekCloser: f, Size: st.Size(), Modified: st.ModTime()}, nil
 }
 
 // Move files a message in another folder through app_voicemail; moving it where it is

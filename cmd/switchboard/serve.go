@@ -99,7 +99,7 @@ func serve(ctx context.Context) error {
 
 	server, err := api.NewServer(api.Server{
 		Users:     userService,
-		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes},
+		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes, GreetingStore: mailboxes},
 		Rooms:     &provisioning.RoomService{Store: roomStore, Live: app},
 		Groups:    &provisioning.GroupService{Store: groupStore},
 		Queues:    queueService,

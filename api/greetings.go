@@ -1,0 +1,104 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/switchboard-pbx/switchboard"
+)
+
+// MaxGreetingBytes bounds a greeting upload: a minute of 48 kHz 16-bit stereo WAV fits.
+const MaxGreetingBytes = 12 << 20
+
+// Greeting is a mailbox's greeting as the API shows it.
+type Greeting struct {
+	Greeting   string    `json:"greeting"`
+	DurationMS int64     `json:"duration_ms"`
+	Size       int64     `json:"size"`
+	UpdatedAt  time.Time `json:"updated_at"`
+	AudioURL   string    `json:"audio_url"`
+}
+
+// GreetingList is the greetings a mailbox has (those it lacks are Asterisk's own).
+type GreetingList struct {
+	Greetings []Greeting `json:"greetings"`
+}
+
+func toGreeting(g switchboard.GreetingInfo) Greeting {
+	return Greeting{Greeting: string(g.Greeting), DurationMS: g.Duration.Milliseconds(), Size: g.Size,
+		UpdatedAt: g.Modified.UTC(), AudioURL: "/api/v1/users/" + g.Mailbox + "/voicemail/greetings/" + string(g.Greeting)}
+}
+
+func (s *Server) listGreetings(w http.ResponseWriter, r *http.Request) {
+	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
+		return
+	}
+	gs, err := s.Voicemail.Greetings(r.Context(), chi.URLParam(r, "ext"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, GreetingList{Greetings: showAll(gs, toGreeting)})
+}
+
+func (s *Server) getGreeting(w http.ResponseWriter, r *http.Request) {
+	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
+		return
+	}
+	g := switchboard.Greeting(chi.URLParam(r, "greeting"))
+	if !g.Valid() {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
+		return
+	}
+	a, err := s.Voicemail.GreetingAudio(r.Context(), chi.URLParam(r, "ext"), g)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	defer a.Close()
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+string(g)+`.wav"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, "", a.Modified, a.ReadSeekCloser)
+}
+
+// putGreeting takes the recording as the request body (WAV or MP3, any Content-Type), at most
+// MaxGreetingBytes.
+func (s *Server) putGreeting(w http.ResponseWriter, r *http.Request) {
+	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxGreetingBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.writeError(w, r, fmt.Errorf("%w: %w", switchboard.Errorf(switchboard.EINVALID, "a greeting upload may be at most %d bytes", MaxGreetingBytes), err))
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "read the upload: %v", err))
+		return
+	}
+	g, err := s.Voicemail.SetGreeting(r.Context(), chi.URLParam(r, "ext"), switchboard.Greeting(chi.URLParam(r, "greeting")), body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toGreeting(g))
+}
+
+func (s *Server) deleteGreeting(w http.ResponseWriter, r *http.Request) {
+	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
+		return
+	}
+	g := switchboard.Greeting(chi.URLParam(r, "greeting"))
+	if !g.Valid() {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
+		return
+	}
+	s.writeDone(w, r, s.Voicemail.DeleteGreeting(r.Context(), chi.URLParam(r, "ext"), g))
+}
