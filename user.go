@@ -10,6 +10,7 @@ import (
 type User struct {
 	Extension   string
 	Name        string
+	Email       string // where new voicemail messages are mailed; "" for none
 	Voicemail   Mailbox
 	RingTimeout int // seconds a call rings before it goes on (voicemail, a forward)
 	Credentials Credentials

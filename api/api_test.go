@@ -198,6 +198,19 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"MaxDevicesZero", "PATCH", "/api/v1/users/1001", `{"max_devices":0}`, 400},
 		{"MaxDevicesEleven", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","max_devices":11}`, 400},
 		{"DNDNotBool", "PATCH", "/api/v1/users/1001", `{"dnd":"yes"}`, 400},
+		// E-mail addresses go into mail headers: a line break would add a header, a display
+		// name, a list or a space a recipient; an address must be one bare addr-spec.
+		{"EmailHeaderInjection", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"a@b.c\r\nBcc: x@y.z"}`, 400},
+		{"EmailDisplayName", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"Bob <bob@example.com>"}`, 400},
+		{"EmailList", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"a@b.c, d@e.f"}`, 400},
+		{"EmailSpace", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"a b@c.d"}`, 400},
+		{"EmailTooLong", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"` + strings.Repeat("a", 288) + `@example.com"}`, 400},
+		{"EmailNoDot", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"a@b"}`, 400},
+		{"EmailNonASCII", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":"bjørn@example.no"}`, 400},
+		{"EmailNotAString", "POST", "/api/v1/users", `{"extension":"1002","name":"Bob","email":["a@b.c"]}`, 400},
+		{"PatchEmailHeaderInjection", "PATCH", "/api/v1/users/1001", `{"email":"a@b.c\nBcc: x@y.z"}`, 400},
+		{"PatchEmailAngleBrackets", "PATCH", "/api/v1/users/1001", `{"email":"<a@b.c>"}`, 400},
+		{"PatchEmailList", "PATCH", "/api/v1/users/1001", `{"email":"a@b.c,d@e.f"}`, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,9 +221,72 @@ func TestBadInputChangesNothing(t *testing.T) {
 		})
 	}
 	all, _ := ta.store.AllUsers(context.Background())
-	if len(all) != 1 || all[0].Name != "Alice" || ta.trig.n != before {
-		t.Errorf("bad input changed the store: %d users, name %q, %d new triggers", len(all), all[0].Name, ta.trig.n-before)
+	if len(all) != 1 || all[0].Name != "Alice" || all[0].Email != "" || ta.trig.n != before {
+		t.Errorf("bad input changed the store: %d users, name %q, email %q, %d new triggers", len(all), all[0].Name, all[0].Email, ta.trig.n-before)
 	}
+}
+
+// A user's e-mail address is set at creation, changed and removed by PATCH ("" removes it),
+// and left alone by a PATCH that does not name it.
+func TestUserEmail(t *testing.T) {
+	ta := newTestAPI(t)
+	get := func(ext string) (api.User, []byte) {
+		t.Helper()
+		r := ta.do("GET", "/api/v1/users/"+ext, "")
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		return u, r.Body
+	}
+	stored := func(ext string) string {
+		t.Helper()
+		u, _ := ta.store.User(context.Background(), ext)
+		return u.Email
+	}
+	t.Run("Create", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/users", `{"extension":"1001","name":"Alice","email":"alice@example.com"}`)
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		if r.Status != 201 || u.Email != "alice@example.com" || stored("1001") != "alice@example.com" {
+			t.Fatalf("status %d, stored %q: %s", r.Status, stored("1001"), r.Body)
+		}
+		if u, _ := get("1001"); u.Email != "alice@example.com" {
+			t.Errorf("GET: email %q", u.Email)
+		}
+		// Without an address (absent or "") the field is absent.
+		for ext, body := range map[string]string{"1002": `{"extension":"1002","name":"Bob"}`, "1003": `{"extension":"1003","name":"Carol","email":""}`} {
+			if r := ta.do("POST", "/api/v1/users", body); r.Status != 201 || bytes.Contains(r.Body, []byte(`"email"`)) || stored(ext) != "" {
+				t.Errorf("%s: status %d, stored %q: %s", body, r.Status, stored(ext), r.Body)
+			}
+		}
+	})
+	t.Run("Patch", func(t *testing.T) {
+		r := ta.do("PATCH", "/api/v1/users/1001", `{"email":"alice.smith@localhost"}`)
+		var u api.User
+		json.Unmarshal(r.Body, &u)
+		if r.Status != 200 || u.Email != "alice.smith@localhost" || stored("1001") != "alice.smith@localhost" {
+			t.Errorf("PATCH: status %d, stored %q: %s", r.Status, stored("1001"), r.Body)
+		}
+		// A PATCH of another field, or with email null, keeps the address.
+		for _, body := range []string{`{"name":"Alice Smith"}`, `{"email":null}`} {
+			if r := ta.do("PATCH", "/api/v1/users/1001", body); r.Status != 200 || stored("1001") != "alice.smith@localhost" {
+				t.Errorf("PATCH %s: status %d, stored %q", body, r.Status, stored("1001"))
+			}
+		}
+		// A refused address leaves the one there is, and the message names the field.
+		r = ta.do("PATCH", "/api/v1/users/1001", `{"email":"a@b.c\r\nBcc: x@y.z"}`)
+		if r.Status != 400 || !bytes.Contains(r.Body, []byte("email")) || stored("1001") != "alice.smith@localhost" {
+			t.Errorf("PATCH with an injection: status %d, stored %q: %s", r.Status, stored("1001"), r.Body)
+		}
+	})
+	t.Run("Clear", func(t *testing.T) {
+		r := ta.do("PATCH", "/api/v1/users/1001", `{"email":""}`)
+		if r.Status != 200 || bytes.Contains(r.Body, []byte(`"email"`)) || stored("1001") != "" {
+			t.Errorf("PATCH email \"\": status %d, stored %q: %s", r.Status, stored("1001"), r.Body)
+		}
+		if u, body := get("1001"); u.Email != "" || u.Name != "Alice Smith" || bytes.Contains(body, []byte(`"email"`)) {
+			t.Errorf("GET after clearing: %s", body)
+		}
+	})
 }
 
 // Call settings are read and changed like the other fields; a new user gets the defaults.

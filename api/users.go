@@ -16,6 +16,7 @@ import (
 type User struct {
 	Extension   string    `json:"extension"`
 	Name        string    `json:"name"`
+	Email       string    `json:"email,omitempty"` // where new voicemail messages are mailed; absent for none
 	Voicemail   Voicemail `json:"voicemail"`
 	RingTimeout int       `json:"ring_timeout"`
 	CallWaiting bool      `json:"call_waiting"`
@@ -65,6 +66,7 @@ type Voicemail struct {
 type CreateUserRequest struct {
 	Extension   string           `json:"extension"`
 	Name        string           `json:"name"`
+	Email       *string          `json:"email,omitempty"` // absent or "": no address
 	Password    string           `json:"password,omitempty"`
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
@@ -82,6 +84,7 @@ type CallSettingsChange struct {
 // PatchUserRequest is the body of PATCH /api/v1/users/{ext}: absent fields stay as they are.
 type PatchUserRequest struct {
 	Name        *string          `json:"name,omitempty"`
+	Email       *string          `json:"email,omitempty"` // "" removes the address
 	Password    *string          `json:"password,omitempty"`
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
@@ -142,7 +145,7 @@ type Device struct {
 func toUser(u switchboard.User) User {
 	f := u.Calls.Forwards
 	return User{
-		Extension: u.Extension, Name: u.Name, RingTimeout: u.RingTimeout,
+		Extension: u.Extension, Name: u.Name, Email: u.Email, RingTimeout: u.RingTimeout,
 		Voicemail:   Voicemail{Enabled: u.Voicemail.Enabled, PINSet: u.Voicemail.PIN != ""},
 		CallWaiting: u.Calls.CallWaiting, DND: u.Calls.DND, MaxDevices: u.Calls.MaxDevices,
 		Forwards: Forwards{
@@ -181,6 +184,9 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	nu := provisioning.NewUser{Extension: req.Extension, Name: req.Name, Password: req.Password,
 		RingTimeout: provisioning.DefaultRingTimeout}
+	if req.Email != nil {
+		nu.Email = *req.Email
+	}
 	if req.RingTimeout != nil {
 		// An explicit value is checked as given: 0 is out of range, not "the default".
 		if err := provisioning.ValidateRingTimeout(*req.RingTimeout); err != nil {
@@ -247,8 +253,8 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p := provisioning.UserPatch{Name: req.Name, Password: req.Password, RingTimeout: req.RingTimeout,
-		Calls: req.CallSettingsChange.patch()}
+	p := provisioning.UserPatch{Name: req.Name, Email: req.Email, Password: req.Password,
+		RingTimeout: req.RingTimeout, Calls: req.CallSettingsChange.patch()}
 	if req.Voicemail != nil {
 		p.Voicemail = &provisioning.VoicemailPatch{Enabled: req.Voicemail.Enabled, PIN: req.Voicemail.PIN}
 	}

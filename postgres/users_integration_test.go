@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,6 +80,47 @@ func TestUserStore(t *testing.T) {
 			t.Errorf("max_devices 11: %v, want invalid", err)
 		}
 		if err := store.DeleteUser(ctx, "1050"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("EmailRoundTrip", func(t *testing.T) {
+		u := user("1060", "Mailed")
+		u.Email = "mailed@example.com"
+		created, err := store.CreateUser(ctx, u)
+		if err != nil || created.Email != u.Email {
+			t.Fatalf("CreateUser = %+v, %v", created, err)
+		}
+		if got, err := store.User(ctx, "1060"); err != nil || got.Email != u.Email {
+			t.Errorf("User: email %q, %v; want %q", got.Email, err, u.Email)
+		}
+		for _, email := range []string{"other@localhost", ""} { // changed, then removed
+			updated, err := store.UpdateUser(ctx, "1060", func(u *switchboard.User) error { u.Email = email; return nil })
+			got, _ := store.User(ctx, "1060")
+			if err != nil || updated.Email != email || got.Email != email || got.Name != "Mailed" {
+				t.Errorf("UpdateUser to %q: returned %q, stored %q, %v", email, updated.Email, got.Email, err)
+			}
+		}
+		if page, err := store.Users(ctx, "1059", 1); err != nil || len(page.Users) != 1 || page.Users[0].Email != "" {
+			t.Errorf("Users: %+v, %v", page, err)
+		}
+		// Defence in depth: even a caller that skipped validation cannot store an address that
+		// would add a mail header, nor one longer than SMTP allows.
+		for _, email := range []string{"a@b.c\r\nBcc: x@y.z", "a@b.c\nBcc: x@y.z", "a b@c.d", "a@b.c\t",
+			strings.Repeat("a", 243) + "@example.com"} {
+			bad := user("1061", "Injected")
+			bad.Email = email
+			if _, err := store.CreateUser(ctx, bad); switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("create with email %q: %v, want invalid", email, err)
+			}
+			_, err := store.UpdateUser(ctx, "1060", func(u *switchboard.User) error { u.Email = email; return nil })
+			if switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("update to email %q: %v, want invalid", email, err)
+			}
+		}
+		if got, _ := store.User(ctx, "1060"); got.Email != "" {
+			t.Errorf("a rejected update stored %q", got.Email)
+		}
+		if err := store.DeleteUser(ctx, "1060"); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -45,6 +45,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (switchboard.User,
 	u := switchboard.User{
 		Extension:   nu.Extension,
 		Name:        nu.Name,
+		Email:       nu.Email,
 		RingTimeout: nu.RingTimeout,
 		Credentials: NewCredentials(nu.Extension, password),
 		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: GeneratePIN()},
@@ -107,6 +108,9 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 	u, err := s.Store.UpdateUser(ctx, ext, func(u *switchboard.User) error {
 		if p.Name != nil {
 			u.Name = *p.Name
+		}
+		if p.Email != nil {
+			u.Email = *p.Email
 		}
 		if p.Password != nil {
 			u.Credentials = NewCredentials(u.Extension, *p.Password)

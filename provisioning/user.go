@@ -18,10 +18,11 @@ const (
 )
 
 // NewUser is what an admin submits to create a user. Zero values mean "use the default":
-// a generated password, voicemail on with a generated PIN, DefaultRingTimeout.
+// a generated password, voicemail on with a generated PIN, DefaultRingTimeout, no e-mail address.
 type NewUser struct {
 	Extension   string
 	Name        string
+	Email       string // "" for none
 	Password    string
 	Voicemail   *switchboard.Mailbox
 	RingTimeout int
@@ -31,6 +32,7 @@ type NewUser struct {
 // UserPatch changes some fields of a user; nil fields are left alone.
 type UserPatch struct {
 	Name        *string
+	Email       *string // "" removes the address
 	Password    *string
 	Voicemail   *VoicemailPatch
 	RingTimeout *int

@@ -1,6 +1,7 @@
 package provisioning
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,6 +18,7 @@ const (
 	MaxPasswordLength = 64
 	MinRingTimeout    = 5
 	MaxRingTimeout    = 120
+	MaxEmailLength    = 254 // bytes: the longest address SMTP can carry in a path (RFC 5321 4.5.3.1)
 )
 
 // ValidateExtension accepts 2 to 6 ASCII digits.
@@ -88,12 +90,65 @@ func ValidatePassword(pw string) error {
 	return nil
 }
 
+// ValidateEmail accepts "" (no address) or one bare address, local@domain, of at most
+// MaxEmailLength printable ASCII characters without spaces, whose domain is a host name with a
+// dot in it or "localhost". The address is put in the headers of the mails that carry voicemail
+// messages, so nothing is accepted that could add a header or a recipient there: no CR or LF, no
+// display name, comment, angle brackets or second address. Non-ASCII addresses (RFC 6531) are
+// refused to keep that simple: not every mail server takes them.
+func ValidateEmail(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > MaxEmailLength {
+		return switchboard.Errorf(switchboard.EINVALID, "email must be at most %d characters", MaxEmailLength)
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return switchboard.Errorf(switchboard.EINVALID, "email must be ASCII: addresses with non-ASCII characters are not supported")
+		case c <= ' ' || c == 0x7f:
+			return switchboard.Errorf(switchboard.EINVALID, "email must not contain spaces or control characters")
+		}
+	}
+	// ParseAddress also takes "Name <addr>", comments and quoted local parts, which it rewrites:
+	// only an address it returns unchanged is a bare addr-spec.
+	if a, err := mail.ParseAddress(s); err != nil || a.Name != "" || a.Address != s {
+		return switchboard.Errorf(switchboard.EINVALID, "email must be one bare address such as alice@example.com (no name, comment, angle brackets or list)")
+	}
+	domain := s[strings.LastIndexByte(s, '@')+1:]
+	if !isHostName(domain) || (domain != "localhost" && !strings.Contains(domain, ".")) {
+		return switchboard.Errorf(switchboard.EINVALID, "email's domain must be a host name with a dot in it (or localhost)")
+	}
+	return nil
+}
+
+// isHostName reports whether s is dot-separated labels of ASCII letters, digits and inner
+// hyphens (no address literal such as [192.0.2.1], no empty label).
+func isHostName(s string) bool {
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // Validate checks every field of a user as stored.
 func ValidateUser(u *switchboard.User) error {
 	if err := ValidateExtension(u.Extension); err != nil {
 		return err
 	}
 	if err := ValidateName(u.Name); err != nil {
+		return err
+	}
+	if err := ValidateEmail(u.Email); err != nil {
 		return err
 	}
 	if u.Voicemail.Enabled || u.Voicemail.PIN != "" {

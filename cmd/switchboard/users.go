@@ -11,19 +11,23 @@ import (
 
 const usersUsage = `usage: switchboard users <command> [flags]
 
-  add EXT --name NAME [--password PW] [--pin PIN] [--no-voicemail] [--ring-timeout S]
+  add EXT --name NAME [--email ADDR] [--password PW] [--pin PIN] [--no-voicemail]
+          [--ring-timeout S]
               create a user; prints the generated SIP password once
   list        list users
   show EXT    show one user
-  set EXT [--name NAME] [--ring-timeout S] [--dnd on|off] [--call-waiting on|off]
-          [--max-devices N] [--forward-always EXT|off] [--forward-busy EXT|off]
-          [--forward-noanswer EXT|off]
+  set EXT [--name NAME] [--email ADDR] [--ring-timeout S] [--dnd on|off]
+          [--call-waiting on|off] [--max-devices N] [--forward-always EXT|off]
+          [--forward-busy EXT|off] [--forward-noanswer EXT|off]
               change a user's settings
   passwd EXT [--password PW]
               set a new SIP password; prints the generated one once
   pin EXT [--pin PIN]
               set a new voicemail PIN; prints the generated one once
   rm EXT      delete a user
+
+--email ADDR is where new voicemail messages are mailed: one bare address
+(alice@example.com, no name or angle brackets); --email "" removes it.
 
 The CLI talks to the REST API: API_URL (default http://127.0.0.1:8080) and
 API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
@@ -35,6 +39,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	name := c.flags.String("name", "", "display name")
+	email := c.flags.String("email", "", `address new voicemail messages are mailed to ("" for none)`)
 	password := c.flags.String("password", "", "SIP password (generated when empty)")
 	pin := c.flags.String("pin", "", "voicemail PIN (generated when empty)")
 	noVM := c.flags.Bool("no-voicemail", false, "create without voicemail")
@@ -64,6 +69,9 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		req := api.CreateUserRequest{Extension: ext, Name: *name, Password: *password}
+		if c.given["email"] {
+			req.Email = email
+		}
 		enabled := !*noVM
 		req.Voicemail = &api.VoicemailChange{Enabled: &enabled}
 		if *pin != "" {
@@ -92,6 +100,9 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		var req api.PatchUserRequest
 		if *name != "" {
 			req.Name = name
+		}
+		if c.given["email"] {
+			req.Email = email // "" removes the address
 		}
 		if *ring != 0 {
 			req.RingTimeout = ring
@@ -168,8 +179,8 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if u, err = c.client.User(ctx, ext); err == nil {
 			p, perr := c.client.Presence(ctx, ext)
 			c.print(u, func(w io.Writer) {
-				fmt.Fprintf(w, "extension:    %s\nname:         %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
-					u.Extension, u.Name, u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				fmt.Fprintf(w, "extension:    %s\nname:         %s\nemail:        %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
+					u.Extension, u.Name, emailOrNone(u.Email), u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
 				showSettings(w, u)
 				if perr == nil {
 					fmt.Fprintf(w, "presence:     %s\n", p.State)
@@ -232,6 +243,14 @@ func onOff(v string) (bool, bool) {
 		return false, true
 	}
 	return false, false
+}
+
+// emailOrNone is how show prints a user's e-mail address.
+func emailOrNone(email string) string {
+	if email == "" {
+		return "none"
+	}
+	return email
 }
 
 // showSettings prints a user's call settings.
