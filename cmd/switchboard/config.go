@@ -5,9 +5,13 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/api"
+	"github.com/switchboard-pbx/switchboard/mailer"
 )
 
 // config is everything `switchboard serve` reads from the environment.
@@ -26,7 +30,21 @@ type config struct {
 	LogLevel    slog.Level
 	LogFormat   string
 	DebugListen string // pprof; empty: off
+	// The relay voicemail is mailed through; SMTP.Host empty: mail is off. Logger is left to serve.
+	SMTP mailer.Config
+	// The longest wait between two attempts to send one mail.
+	SMTPRetryMax time.Duration
 }
+
+// The bounds of SMTP_RETRY_MAX: retrying more often than every second hammers a relay that is
+// down, and waits of more than a day deliver a letter long after anyone needs it.
+const (
+	minSMTPRetryMax = time.Second
+	maxSMTPRetryMax = 24 * time.Hour
+)
+
+// smtpPorts are the default SMTP_PORT of each SMTP_TLS: submission, submissions, SMTP.
+var smtpPorts = map[string]int{mailer.TLSStartTLS: 587, mailer.TLSImplicit: 465, mailer.TLSNone: 25}
 
 func getenv(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
@@ -78,10 +96,60 @@ func loadConfig() (config, error) {
 			problems = append(problems, fmt.Sprintf("SWITCHBOARD_DEBUG_LISTEN %q must be a loopback host:port (the profiler has no authentication)", c.DebugListen))
 		}
 	}
+	problems = append(problems, c.loadSMTP()...)
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// loadSMTP reads the SMTP_* settings into c and returns their problems. Without SMTP_HOST mail
+// is off and the other settings are not read. What the variables' syntax does not settle (a
+// bare sender address, a readable CA file) is left to mailer.New, whose message names the
+// mailer.Config field (From, CAFile), so that it is reported here with the others.
+func (c *config) loadSMTP() []string {
+	c.SMTPRetryMax = 5 * time.Minute
+	if os.Getenv("SMTP_HOST") == "" {
+		return nil
+	}
+	c.SMTP = mailer.Config{
+		Host:     os.Getenv("SMTP_HOST"),
+		Username: os.Getenv("SMTP_USERNAME"),
+		Password: os.Getenv("SMTP_PASSWORD"),
+		From:     os.Getenv("SMTP_FROM"),
+		TLS:      getenv("SMTP_TLS", mailer.TLSStartTLS),
+		CAFile:   os.Getenv("SMTP_CA_FILE"),
+	}
+	var problems []string
+	if c.SMTP.From == "" {
+		problems = append(problems, "SMTP_FROM must be set when SMTP_HOST is (the sender address, e.g. voicemail@example.com)")
+	}
+	port, ok := smtpPorts[c.SMTP.TLS]
+	if !ok {
+		problems = append(problems, fmt.Sprintf("SMTP_TLS %q must be starttls, tls or none", c.SMTP.TLS))
+	}
+	if v := os.Getenv("SMTP_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			problems = append(problems, fmt.Sprintf("SMTP_PORT %q must be a port number (1-65535)", v))
+		}
+		port = p
+	}
+	c.SMTP.Port = port
+	if v := os.Getenv("SMTP_RETRY_MAX"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < minSMTPRetryMax || d > maxSMTPRetryMax {
+			problems = append(problems, fmt.Sprintf("SMTP_RETRY_MAX %q must be a duration from %v to %v (e.g. 5m)", v, minSMTPRetryMax, maxSMTPRetryMax))
+		}
+		c.SMTPRetryMax = d
+	}
+	if len(problems) > 0 {
+		return problems
+	}
+	if _, err := mailer.New(c.SMTP); err != nil {
+		return []string{switchboard.ErrorMessage(err)} // "mail settings: CAFile: ..."
+	}
+	return nil
 }
 
 func newLogger(c config) *slog.Logger {
