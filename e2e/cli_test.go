@@ -36,8 +36,20 @@ func TestUsersCLI(t *testing.T) {
 		t.Fatalf("users add: exit %d: %s", code, errOut)
 	}
 	m := regexp.MustCompile(`SIP password: (\S+)`).FindStringSubmatch(out)
-	if m == nil || !strings.Contains(out, "voicemail PIN: 4321") {
-		t.Fatalf("users add printed:\n%s", out)
+	if m == nil || strings.Contains(out, "4321") {
+		t.Fatalf("users add printed (want the generated password, not the chosen PIN):\n%s", out)
+	}
+	// A PIN is printed only when the server made it up: once, at creation or reset.
+	out, _, code = cli("add", "1003", "--name", "Carol")
+	if code != 0 || !regexp.MustCompile(`voicemail PIN: [0-9]{6}\n`).MatchString(out) {
+		t.Errorf("users add without --pin (exit %d):\n%s", code, out)
+	}
+	out, _, code = cli("pin", "1003")
+	if code != 0 || !regexp.MustCompile(`new voicemail PIN for 1003: [0-9]{6}\n`).MatchString(out) {
+		t.Errorf("users pin (exit %d):\n%s", code, out)
+	}
+	if out, _, code = cli("show", "1003"); code != 0 || strings.Contains(strings.ToLower(out), "pin:") {
+		t.Errorf("users show prints a PIN (exit %d):\n%s", code, out)
 	}
 	registerOK(t, s, "udp", "1001", m[1])
 

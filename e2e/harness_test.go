@@ -54,6 +54,7 @@ type Stack struct {
 
 	apiPort int
 	agiURL  string
+	env     []string
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	logPath string
@@ -61,15 +62,16 @@ type Stack struct {
 
 // StackOptions change how a stack is built.
 type StackOptions struct {
-	DSN      string // database to use (default: a new one in the shared cluster)
-	AGIURL   string // how Asterisk reaches FastAGI (default: the server's own address)
-	ProxyARI bool   // connect serve to ARI through a TCP proxy the test can cut
+	DSN      string   // database to use (default: a new one in the shared cluster)
+	AGIURL   string   // how Asterisk reaches FastAGI (default: the server's own address)
+	ProxyARI bool     // connect serve to ARI through a TCP proxy the test can cut
+	Env      []string // more of serve's environment (NAME=value), e.g. the SMTP relay
 }
 
 // StartStack starts Asterisk and switchboard serve and waits until /readyz answers 200.
 func StartStack(t *testing.T, o StackOptions) *Stack {
 	t.Helper()
-	s := &Stack{Asterisk: testbed.StartAsterisk(t), DSN: o.DSN, Token: "e2e-admin-token-0123456789", agiURL: o.AGIURL}
+	s := &Stack{Asterisk: testbed.StartAsterisk(t), DSN: o.DSN, Token: "e2e-admin-token-0123456789", agiURL: o.AGIURL, env: o.Env}
 	if o.ProxyARI {
 		s.ARIProxy = testbed.StartTCPProxy(t, strings.TrimPrefix(s.Asterisk.ARIURL, "http://"))
 	}
@@ -125,6 +127,7 @@ func (s *Stack) StartServe(t *testing.T) {
 	if s.agiURL != "" {
 		cmd.Env = append(cmd.Env, "AGI_URL="+s.agiURL)
 	}
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

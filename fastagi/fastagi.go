@@ -41,9 +41,16 @@ type Server struct {
 	// Queues logs agents in to and out of their call queues for *45; nil refuses it.
 	Queues  QueueAgents
 	Records *records.Writer
-	Logger  *slog.Logger
+	// Mail, when set, is told of every caller about to leave a message (it mails new messages).
+	Mail   MailboxWatcher
+	Logger *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.
 	Timeout time.Duration
+}
+
+// MailboxWatcher looks out for the message a caller is about to leave (voicemail.Notifier).
+type MailboxWatcher interface {
+	Watch(mailbox string)
 }
 
 // Serve accepts sessions on l until ctx ends.
@@ -116,6 +123,8 @@ func (s *Server) voicemail(ctx context.Context, a *agi.AGI, channel, ext, reason
 	change := switchboard.CallChange{Outcome: outcome}
 	if outcome == switchboard.Missed {
 		change.Reason = switchboard.ReasonVoicemailOff
+	} else if s.Mail != nil {
+		s.Mail.Watch(ext)
 	}
 	s.record(ctx, channel, change)
 	return nil

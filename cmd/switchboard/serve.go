@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/ari"
 	"github.com/switchboard-pbx/switchboard/fastagi"
+	"github.com/switchboard-pbx/switchboard/mailer"
 	"github.com/switchboard-pbx/switchboard/postgres"
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/realtime"
@@ -96,6 +97,23 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	mailboxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: cfg.SpoolDir}, Manager: amiClient}
+	// New messages are mailed when there is a relay: the FastAGI helper says who is about to get
+	// one, the notifier does the rest off the call's path.
+	var notifier *voicemail.Notifier
+	if cfg.SMTP.Host != "" {
+		smtp := cfg.SMTP
+		smtp.Logger = logger.With("component", "smtp")
+		relay, err := mailer.New(smtp)
+		if err != nil {
+			return fmt.Errorf("SMTP relay: %w", err)
+		}
+		outbox := &postgres.MailOutbox{DB: db}
+		notifier = &voicemail.Notifier{Mailboxes: mailboxes, Outbox: outbox, Owners: outbox,
+			Sender: letterSender{relay}, RetryMax: cfg.SMTPRetryMax, Logger: logger.With("component", "mail")}
+		agiServer.Mail = notifier
+	} else {
+		logger.Info("voicemail is not mailed: SMTP_HOST is not set")
+	}
 
 	server, err := api.NewServer(api.Server{
 		Users:     userService,
@@ -163,6 +181,9 @@ func serve(ctx context.Context) error {
 	app.Start(gctx, ariClient)
 	g.Go(func() error { ariClient.Run(gctx); return nil })
 	g.Go(func() error { syncer.Run(gctx); return nil })
+	if notifier != nil {
+		g.Go(func() error { notifier.Run(gctx); return nil })
+	}
 	g.Go(func() error {
 		logger.Info("FastAGI listening", "addr", cfg.AGIListen, "url", cfg.AGIURL)
 		return agiServer.Serve(gctx, agiListener)
