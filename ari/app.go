@@ -22,6 +22,11 @@ import (
 //
 // What the App owns lives in Asterisk, not in its memory: bridges and callee legs are named
 // after the call (BridgePrefix+ID, ID+LegMark), so that after a restart or a lost connection
+// NumberPlan tells what has a number: "room", "queue", "group", "user", or "" for nothing.
+type NumberPlan interface {
+	NumberKind(ctx context.Context, number string) (string, error)
+}
+
 // Reconcile rebuilds every call from what Asterisk holds. Stopping the App leaves every call to
 // Asterisk exactly as it is.
 type App struct {
@@ -31,9 +36,12 @@ type App struct {
 	AppName string
 	Users   switchboard.UserDirectory
 	// Rooms and Groups tell which numbers are conference rooms and ring groups (nil: none).
-	Rooms   switchboard.RoomDirectory
-	Groups  switchboard.GroupDirectory
-	Queues  switchboard.QueueDirectory
+	Rooms  switchboard.RoomDirectory
+	Groups switchboard.GroupDirectory
+	Queues switchboard.QueueDirectory
+	// Numbers, when set, says what a number no user has is (one question instead of asking
+	// the rooms, queues and groups in turn).
+	Numbers NumberPlan
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics

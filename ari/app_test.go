@@ -55,6 +55,7 @@ type harness struct {
 	stop     context.CancelFunc
 	writer   *records.Writer
 	stopRecs context.CancelFunc
+	numbers  ari.NumberPlan // the App's, from the next start
 }
 
 func newHarness(t *testing.T) *harness {
@@ -75,8 +76,8 @@ func (h *harness) start() {
 	h.writer = &records.Writer{Store: h.store}
 	go h.writer.Run(rctx)
 	h.registry = prometheus.NewRegistry()
-	h.app = &ari.App{Asterisk: h.ast, Users: users, Rooms: rooms, Groups: groups, Queues: queues, Records: h.writer, RingGrace: 50 * time.Millisecond,
-		Metrics: ari.NewMetrics(h.registry)}
+	h.app = &ari.App{Asterisk: h.ast, Users: users, Rooms: rooms, Groups: groups, Queues: queues, Numbers: h.numbers,
+		Records: h.writer, RingGrace: 50 * time.Millisecond, Metrics: ari.NewMetrics(h.registry)}
 	h.ast.mu.Lock()
 	h.ast.onConnect = nil
 	h.ast.mu.Unlock()

@@ -77,7 +77,20 @@ func (c *call) party(ext string) (routing.Party, bool) {
 // numberParty tells routing about a number no user has: a conference room's, a call queue's,
 // a ring group's, or nobody's.
 func (c *call) numberParty(number string) (routing.Party, bool) {
-	if c.app.Rooms != nil {
+	kind := "" // unknown: ask each directory in turn
+	if c.app.Numbers != nil {
+		k, err := c.app.Numbers.NumberKind(c.op(), number)
+		if err != nil {
+			c.lookupErr = err
+			return routing.Party{}, false
+		}
+		if k == "" || k == "user" { // nobody's (a user the directory has not seen is nobody yet)
+			return routing.Party{}, false
+		}
+		kind = k
+	}
+	ask := func(k string) bool { return kind == "" || kind == k }
+	if c.app.Rooms != nil && ask("room") {
 		r, err := c.app.Rooms.Room(c.op(), number)
 		switch {
 		case err == nil:
@@ -87,7 +100,7 @@ func (c *call) numberParty(number string) (routing.Party, bool) {
 			return routing.Party{}, false
 		}
 	}
-	if c.app.Queues != nil {
+	if c.app.Queues != nil && ask("queue") {
 		q, err := c.app.Queues.Queue(c.op(), number)
 		switch {
 		case err == nil:
@@ -97,7 +110,7 @@ func (c *call) numberParty(number string) (routing.Party, bool) {
 			return routing.Party{}, false
 		}
 	}
-	if c.app.Groups != nil {
+	if c.app.Groups != nil && ask("group") {
 		g, err := c.app.Groups.Group(c.op(), number)
 		switch {
 		case err == nil:

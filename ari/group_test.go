@@ -2,7 +2,9 @@ package ari_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/switchboard-pbx/switchboard"
@@ -55,6 +57,40 @@ func TestGroupRingAll(t *testing.T) {
 		t.Errorf("record %+v: want callee 600 answered by 1003", r)
 	}
 	eventually(t, "1002 stopped ringing", func() bool { return !h.ast.has(l2) })
+}
+
+// numberPlan is a fake numbers table that counts the questions.
+type numberPlan struct {
+	mu    sync.Mutex
+	kinds map[string]string
+	asked []string
+}
+
+func (p *numberPlan) NumberKind(_ context.Context, number string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.asked = append(p.asked, number)
+	return p.kinds[number], nil
+}
+
+// With the number plan, a number no user has costs one question, and only the directory of
+// its kind is asked: 600 is a ring group and rings as one.
+func TestNumberPlanNamesTheKind(t *testing.T) {
+	h := newHarness(t)
+	h.shutdown()
+	plan := &numberPlan{kinds: map[string]string{"600": "group"}}
+	h.numbers = plan
+	h.start()
+	caller := h.ast.dial("1001", "600")
+	h.legFor("1002")
+	l3 := h.legFor("1003")
+	h.ast.answer(t, l3)
+	h.waitRecord(caller, "answered by 1003", func(r switchboard.CallRecord) bool { return r.AnsweredBy == "1003" })
+	plan.mu.Lock()
+	defer plan.mu.Unlock()
+	if fmt.Sprint(plan.asked) != "[600]" {
+		t.Errorf("the number plan was asked %v, want [600]", plan.asked)
+	}
 }
 
 func TestGroupHunt(t *testing.T) {

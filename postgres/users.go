@@ -81,6 +81,14 @@ func (db *DB) numberTakenBy(ctx context.Context, number string) string {
 	return numberKinds[kind]
 }
 
+// NumberKind says what has a number in the one number plan: "user", "room", "group", "queue",
+// or "" when nothing has it.
+func (db *DB) NumberKind(ctx context.Context, number string) (string, error) {
+	var kind string
+	err := db.pool.QueryRow(ctx, `SELECT coalesce((SELECT kind FROM numbers WHERE number = $1), '')`, number).Scan(&kind)
+	return kind, translate("look up number "+number, err)
+}
+
 // User returns one user; ENOTFOUND when there is none.
 func (s *UserStore) User(ctx context.Context, ext string) (switchboard.User, error) {
 	u, err := scanUser(s.DB.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE extension = $1`, ext))

@@ -77,7 +77,7 @@ func serve(ctx context.Context) error {
 	callStore := &postgres.CallStore{DB: db}
 	recorder := &records.Writer{Store: callStore, Logger: logger.With("component", "records")}
 	roomStore, groupStore, queueStore := &postgres.RoomStore{DB: db}, &postgres.GroupStore{DB: db}, &postgres.QueueStore{DB: db}
-	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Queues: queueStore,
+	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Queues: queueStore, Numbers: db,
 		Records: recorder, Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
 	queueService := &provisioning.QueueService{Store: queueStore, Live: app}
