@@ -19,8 +19,11 @@ type Group struct {
 	RingSeconds int
 	// Timeout is how long the group tries in all before NoAnswer: ringing everyone at once
 	// rings this long; hunting stops at the member whose turn would pass it.
-	Timeout   int
-	NoAnswer  GroupDestination
+	Timeout  int
+	NoAnswer GroupDestination
+	// Mailbox is the group's own: a shared mailbox numbered like the group, which NoAnswer may
+	// name (voicemail to the group's own number) and its members listen to with *98.
+	Mailbox   Mailbox
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -37,8 +40,9 @@ const (
 // GroupDestination is where a call goes when no member answers.
 type GroupDestination struct {
 	Kind GroupDestinationKind
-	// Number is whose mailbox (Kind voicemail: a user's extension) or what number (Kind
-	// number: a user, a room or another group) takes the call.
+	// Number is whose mailbox (Kind voicemail: a user's extension, or the group's or queue's
+	// own number for its own mailbox) or what number (Kind number: a user, a room or another
+	// group) takes the call.
 	Number string
 }
 
@@ -48,7 +52,7 @@ type GroupDestinationKind string
 // The destinations.
 const (
 	DestinationHangup    GroupDestinationKind = "hangup"    // the caller is told nobody is available
-	DestinationVoicemail GroupDestinationKind = "voicemail" // a user's mailbox (unavailable greeting)
+	DestinationVoicemail GroupDestinationKind = "voicemail" // a mailbox (unavailable greeting)
 	DestinationNumber    GroupDestinationKind = "number"    // another number, routed as if dialled
 )
 

@@ -17,8 +17,10 @@ type Queue struct {
 	// RingSeconds is how long an agent's phones ring before the queue tries again.
 	RingSeconds int
 	// MaxWait is how long a caller waits at most; then NoAnswer takes the call.
-	MaxWait   int
-	NoAnswer  GroupDestination
+	MaxWait  int
+	NoAnswer GroupDestination
+	// Mailbox is the queue's own, as a group's (see Group.Mailbox).
+	Mailbox   Mailbox
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }

@@ -118,6 +118,18 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/users/{ext}/voicemail/messages/{id}/audio", s.messageAudio)
 		r.Patch("/users/{ext}/voicemail/messages/{id}", s.patchMessage)
 		r.Delete("/users/{ext}/voicemail/messages/{id}", s.deleteMessage)
+		// A ring group's or call queue's own mailbox, by its number.
+		for _, owner := range []string{"/groups/{number}", "/queues/{number}"} {
+			r.Get(owner+"/voicemail/greetings", s.listGreetings)
+			r.Get(owner+"/voicemail/greetings/{greeting}", s.getGreeting)
+			r.Put(owner+"/voicemail/greetings/{greeting}", s.putGreeting)
+			r.Delete(owner+"/voicemail/greetings/{greeting}", s.deleteGreeting)
+			r.Get(owner+"/voicemail/messages", s.listMessages)
+			r.Get(owner+"/voicemail/messages/{id}", s.getMessage)
+			r.Get(owner+"/voicemail/messages/{id}/audio", s.messageAudio)
+			r.Patch(owner+"/voicemail/messages/{id}", s.patchMessage)
+			r.Delete(owner+"/voicemail/messages/{id}", s.deleteMessage)
+		}
 		r.Get("/calls", s.listCalls)
 		r.Get("/calls/{id}", s.getCall)
 		r.Delete("/calls/{id}", s.hangupCall)

@@ -45,10 +45,11 @@ func newTestAPI(t *testing.T) *testAPI {
 	ta := &testAPI{t: t, store: inmem.NewUserStore(), trig: &triggers{}, spool: t.TempDir()}
 	mailboxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: ta.spool}, Manager: &spoolManager{spool: ta.spool}}
 	s, err := api.NewServer(api.Server{
-		Users:     &provisioning.Service{Store: ta.store, Config: ta.trig, Presence: fakePresence{}},
-		Voicemail: &provisioning.VoicemailService{Users: ta.store, Mailboxes: mailboxes, GreetingStore: mailboxes},
-		Token:     token,
-		Ready:     []api.Check{{Name: "postgres", Check: func(context.Context) error { return ta.ready }}},
+		Users: &provisioning.Service{Store: ta.store, Config: ta.trig, Presence: fakePresence{}},
+		Voicemail: &provisioning.VoicemailService{Users: ta.store, Mailboxes: mailboxes, GreetingStore: mailboxes,
+			Shared: sharedMailboxes{"600": true, "700": true}},
+		Token: token,
+		Ready: []api.Check{{Name: "postgres", Check: func(context.Context) error { return ta.ready }}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -29,21 +29,24 @@ type GreetingList struct {
 	Greetings []Greeting `json:"greetings"`
 }
 
-func toGreeting(g switchboard.GreetingInfo) Greeting {
-	return Greeting{Greeting: string(g.Greeting), DurationMS: g.Duration.Milliseconds(), Size: g.Size,
-		UpdatedAt: g.Modified.UTC(), AudioURL: "/api/v1/users/" + g.Mailbox + "/voicemail/greetings/" + string(g.Greeting)}
+// toGreeting shows g; owner is the path of its mailbox's owner (/api/v1/users/1002).
+func toGreeting(owner string) func(switchboard.GreetingInfo) Greeting {
+	return func(g switchboard.GreetingInfo) Greeting {
+		return Greeting{Greeting: string(g.Greeting), DurationMS: g.Duration.Milliseconds(), Size: g.Size,
+			UpdatedAt: g.Modified.UTC(), AudioURL: owner + "/voicemail/greetings/" + string(g.Greeting)}
+	}
 }
 
 func (s *Server) listGreetings(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
 		return
 	}
-	gs, err := s.Voicemail.Greetings(r.Context(), chi.URLParam(r, "ext"))
+	gs, err := s.Voicemail.Greetings(r.Context(), mailboxOf(r))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, GreetingList{Greetings: showAll(gs, toGreeting)})
+	writeJSON(w, http.StatusOK, GreetingList{Greetings: showAll(gs, toGreeting(ownerPath(r)))})
 }
 
 func (s *Server) getGreeting(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +58,7 @@ func (s *Server) getGreeting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
 		return
 	}
-	a, err := s.Voicemail.GreetingAudio(r.Context(), chi.URLParam(r, "ext"), g)
+	a, err := s.Voicemail.GreetingAudio(r.Context(), mailboxOf(r), g)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -83,12 +86,12 @@ func (s *Server) putGreeting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "read the upload: %v", err))
 		return
 	}
-	g, err := s.Voicemail.SetGreeting(r.Context(), chi.URLParam(r, "ext"), switchboard.Greeting(chi.URLParam(r, "greeting")), body)
+	g, err := s.Voicemail.SetGreeting(r.Context(), mailboxOf(r), switchboard.Greeting(chi.URLParam(r, "greeting")), body)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGreeting(g))
+	writeJSON(w, http.StatusOK, toGreeting(ownerPath(r))(g))
 }
 
 func (s *Server) deleteGreeting(w http.ResponseWriter, r *http.Request) {
@@ -100,5 +103,5 @@ func (s *Server) deleteGreeting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
 		return
 	}
-	s.writeDone(w, r, s.Voicemail.DeleteGreeting(r.Context(), chi.URLParam(r, "ext"), g))
+	s.writeDone(w, r, s.Voicemail.DeleteGreeting(r.Context(), mailboxOf(r), g))
 }

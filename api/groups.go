@@ -11,7 +11,8 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-// Group is a ring group as the API shows it.
+// Group is a ring group as the API shows it. Voicemail is the group's own mailbox, as a user's
+// is shown: its PIN only in the response that generated it.
 type Group struct {
 	Number string `json:"number"`
 	Name   string `json:"name"`
@@ -21,12 +22,14 @@ type Group struct {
 	RingSeconds int              `json:"ring_seconds"`
 	Timeout     int              `json:"timeout"`
 	NoAnswer    GroupDestination `json:"no_answer"`
+	Voicemail   Voicemail        `json:"voicemail"`
 	CreatedAt   time.Time        `json:"created_at"`
 	UpdatedAt   time.Time        `json:"updated_at"`
 }
 
 // GroupDestination is where a group's calls go when no member answers: kind hangup (no
-// number), voicemail (number: the user whose mailbox takes them) or number (another number).
+// number), voicemail (number: the user whose mailbox takes them, or the group's own number for
+// its own mailbox) or number (another number).
 type GroupDestination struct {
 	Kind   string `json:"kind"`
 	Number string `json:"number,omitempty"`
@@ -38,7 +41,9 @@ type GroupList struct {
 }
 
 // CreateGroupRequest is the body of POST /api/v1/groups; absent fields take their defaults
-// (ring_all, 15 seconds a member, 60 seconds in all, hang up when nobody answers).
+// (ring_all, 15 seconds a member, 60 seconds in all, hang up when nobody answers, no mailbox of
+// its own). Voicemail, when present, gives the group its own mailbox: enabled unless it says
+// otherwise, with a generated PIN (shown once) unless it gives one.
 type CreateGroupRequest struct {
 	Number      string            `json:"number"`
 	Name        string            `json:"name"`
@@ -47,10 +52,13 @@ type CreateGroupRequest struct {
 	RingSeconds *int              `json:"ring_seconds,omitempty"`
 	Timeout     *int              `json:"timeout,omitempty"`
 	NoAnswer    *GroupDestination `json:"no_answer,omitempty"`
+	Voicemail   *VoicemailChange  `json:"voicemail,omitempty"`
 }
 
 // PatchGroupRequest is the body of PATCH /api/v1/groups/{number}: absent fields stay as they
-// are; members, when present, replaces the whole list.
+// are; members, when present, replaces the whole list. Voicemail changes the group's own
+// mailbox as a user's is changed: turning it on without a PIN, when it has none, generates one
+// (shown once); turning it off keeps the PIN.
 type PatchGroupRequest struct {
 	Name        *string           `json:"name,omitempty"`
 	Members     *[]string         `json:"members,omitempty"`
@@ -58,6 +66,7 @@ type PatchGroupRequest struct {
 	RingSeconds *int              `json:"ring_seconds,omitempty"`
 	Timeout     *int              `json:"timeout,omitempty"`
 	NoAnswer    *GroupDestination `json:"no_answer,omitempty"`
+	Voicemail   *VoicemailChange  `json:"voicemail,omitempty"`
 }
 
 func toGroup(g switchboard.Group) Group {
@@ -65,7 +74,47 @@ func toGroup(g switchboard.Group) Group {
 	return Group{Number: g.Number, Name: g.Name, Members: members, Strategy: string(g.Strategy),
 		RingSeconds: g.RingSeconds, Timeout: g.Timeout,
 		NoAnswer:  GroupDestination{Kind: string(g.NoAnswer.Kind), Number: g.NoAnswer.Number},
+		Voicemail: toVoicemail(g.Mailbox),
 		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC()}
+}
+
+// toVoicemail shows the own mailbox of a group or a queue without its PIN.
+func toVoicemail(m switchboard.Mailbox) Voicemail {
+	return Voicemail{Enabled: m.Enabled, PINSet: m.PIN != ""}
+}
+
+// sharedMailbox is the own mailbox a create request asks for (nil: none): enabled unless it
+// says otherwise, with the PIN it gives ("" to have one generated).
+func sharedMailbox(v *VoicemailChange) *switchboard.Mailbox {
+	if v == nil {
+		return nil
+	}
+	m := &switchboard.Mailbox{Enabled: true}
+	if v.Enabled != nil {
+		m.Enabled = *v.Enabled
+	}
+	if v.PIN != nil {
+		m.PIN = *v.PIN
+	}
+	return m
+}
+
+// generatedPIN is the PIN of m, the own mailbox of a group or a queue as created with asked,
+// when the server generated it (and so the response shows it, once): "" otherwise.
+func generatedPIN(m switchboard.Mailbox, asked *switchboard.Mailbox) string {
+	if m.Enabled && asked != nil && asked.PIN == "" {
+		return m.PIN
+	}
+	return ""
+}
+
+// voicemailPatch is the change a patch request makes to the own mailbox of a group or a queue,
+// and whether it may generate a PIN: it turns the mailbox on without giving one.
+func voicemailPatch(v *VoicemailChange) (*provisioning.VoicemailPatch, bool) {
+	if v == nil {
+		return nil, false
+	}
+	return &provisioning.VoicemailPatch{Enabled: v.Enabled, PIN: v.PIN}, v.Enabled != nil && *v.Enabled && v.PIN == nil
 }
 
 func fromDestination(d *GroupDestination) *switchboard.GroupDestination {
@@ -90,7 +139,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ng := provisioning.NewGroup{Number: req.Number, Name: req.Name, Members: req.Members,
-		NoAnswer: fromDestination(req.NoAnswer)}
+		NoAnswer: fromDestination(req.NoAnswer), Mailbox: sharedMailbox(req.Voicemail)}
 	// Settings given are checked as given (see setGiven); cmp.Or keeps the first refusal.
 	if err := cmp.Or(
 		setGiven(fromString[switchboard.GroupStrategy](req.Strategy), provisioning.ValidateGroupStrategy, &ng.Strategy),
@@ -105,8 +154,10 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	out := toGroup(g)
+	out.Voicemail.PIN = generatedPIN(g.Mailbox, ng.Mailbox) // shown once
 	w.Header().Set("Location", "/api/v1/groups/"+g.Number)
-	writeJSON(w, http.StatusCreated, toGroup(g))
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
@@ -142,14 +193,27 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	g, err := s.Groups.UpdateGroup(r.Context(), chi.URLParam(r, "number"), provisioning.GroupPatch{
+	number := chi.URLParam(r, "number")
+	mailbox, mayGenerate := voicemailPatch(req.Voicemail)
+	// Turning the mailbox on generates a PIN when it has none: show that one, once.
+	hadPIN := true
+	if mayGenerate {
+		if before, err := s.Groups.Group(r.Context(), number); err == nil {
+			hadPIN = before.Mailbox.PIN != ""
+		}
+	}
+	g, err := s.Groups.UpdateGroup(r.Context(), number, provisioning.GroupPatch{
 		Name: req.Name, Members: req.Members, Strategy: fromString[switchboard.GroupStrategy](req.Strategy), RingSeconds: req.RingSeconds,
-		Timeout: req.Timeout, NoAnswer: fromDestination(req.NoAnswer)})
+		Timeout: req.Timeout, NoAnswer: fromDestination(req.NoAnswer), Mailbox: mailbox})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toGroup(g))
+	out := toGroup(g)
+	if !hadPIN {
+		out.Voicemail.PIN = g.Mailbox.PIN
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // deleteGroup deletes a group. Calls ringing its members now go on: call control has what it

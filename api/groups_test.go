@@ -297,3 +297,121 @@ func TestGroupsDatabaseDown(t *testing.T) {
 		t.Errorf("after recovery: %d %s", r.Status, r.Body)
 	}
 }
+
+// showsPIN reports whether a response body has a "pin" field anywhere (pin_set is not one).
+func showsPIN(body []byte) bool { return strings.Contains(string(body), `"pin":`) }
+
+// A group's own mailbox: its PIN is shown in the response that generated it and never again,
+// and its unanswered calls may go to it only while it is on.
+func TestGroupMailbox(t *testing.T) {
+	ctx := context.Background()
+	ta := newGroupsAPI(t)
+	var pin string
+	t.Run("CreateShowsGeneratedPINOnce", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/groups", `{"number":"600","name":"Support","members":["1001","1002"],
+			"voicemail":{"enabled":true},"no_answer":{"kind":"voicemail","number":"600"}}`)
+		g := r.group(t)
+		if r.Status != 201 || !g.Voicemail.Enabled || !g.Voicemail.PINSet || len(g.Voicemail.PIN) != 6 ||
+			strings.Trim(g.Voicemail.PIN, "0123456789") != "" || g.NoAnswer != (api.GroupDestination{Kind: "voicemail", Number: "600"}) {
+			t.Fatalf("status %d: %s", r.Status, r.Body)
+		}
+		pin = g.Voicemail.PIN
+		if stored, _ := ta.groups.Group(ctx, "600"); stored.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: pin}) {
+			t.Errorf("stored mailbox %+v, shown PIN %s", stored.Mailbox, pin)
+		}
+	})
+	t.Run("GetHidesPIN", func(t *testing.T) {
+		r := ta.do("GET", "/api/v1/groups/600", "")
+		if g := r.group(t); r.Status != 200 || g.Voicemail != (api.Voicemail{Enabled: true, PINSet: true}) || showsPIN(r.Body) {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+		if r := ta.do("GET", "/api/v1/groups", ""); r.Status != 200 || showsPIN(r.Body) || !strings.Contains(string(r.Body), `"pin_set":true`) {
+			t.Errorf("list: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("CreateWithPINShowsNone", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/groups", `{"number":"601","name":"Sales","members":["1003"],"voicemail":{"pin":"0042"}}`)
+		if g := r.group(t); r.Status != 201 || g.Voicemail != (api.Voicemail{Enabled: true, PINSet: true}) || showsPIN(r.Body) {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+		if stored, _ := ta.groups.Group(ctx, "601"); stored.Mailbox.PIN != "0042" {
+			t.Errorf("stored mailbox %+v", stored.Mailbox)
+		}
+	})
+	t.Run("NoneByDefault", func(t *testing.T) {
+		r := ta.do("POST", "/api/v1/groups", `{"number":"602","name":"Board","members":["1003"]}`)
+		if r.Status != 201 || !strings.Contains(string(r.Body), `"voicemail":{"enabled":false,"pin_set":false}`) {
+			t.Errorf("status %d: %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrVoicemailToItselfWithoutMailbox", func(t *testing.T) {
+		for _, body := range []string{
+			`{"number":"603","name":"X","members":["1001"],"no_answer":{"kind":"voicemail","number":"603"}}`,
+			`{"number":"603","name":"X","members":["1001"],"voicemail":{"enabled":false},"no_answer":{"kind":"voicemail","number":"603"}}`,
+		} {
+			r := ta.do("POST", "/api/v1/groups", body)
+			if r.Status != 400 || r.errorCode() != "invalid" ||
+				!strings.Contains(string(r.Body), "no_answer: voicemail to the group's own number needs its own mailbox (voicemail.enabled)") {
+				t.Errorf("%s: %d %s", body, r.Status, r.Body)
+			}
+		}
+		r := ta.do("PATCH", "/api/v1/groups/602", `{"no_answer":{"kind":"voicemail","number":"602"}}`)
+		if r.Status != 400 || !strings.Contains(string(r.Body), "needs its own mailbox") {
+			t.Errorf("PATCH to its own mailbox, which is off: %d %s", r.Status, r.Body)
+		}
+		// Turning it off while the calls go there is refused alike.
+		if r := ta.do("PATCH", "/api/v1/groups/600", `{"voicemail":{"enabled":false}}`); r.Status != 400 ||
+			!strings.Contains(string(r.Body), "needs its own mailbox") {
+			t.Errorf("PATCH off while no_answer goes to it: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("ErrBadPINStoresNothing", func(t *testing.T) {
+		before, _ := ta.groups.Groups(ctx)
+		for _, c := range []struct{ method, path, body string }{
+			{"POST", "/api/v1/groups", `{"number":"603","name":"X","members":["1001"],"voicemail":{"enabled":true,"pin":"12a4"}}`},
+			{"POST", "/api/v1/groups", `{"number":"603","name":"X","members":["1001"],"voicemail":{"enabled":true,"pin":"123"}}`},
+			{"POST", "/api/v1/groups", `{"number":"603","name":"X","members":["1001"],"voicemail":{"enabled":true,"pin":"1234\n"}}`},
+			{"POST", "/api/v1/groups", `{"number":"603","name":"X","members":["1001"],"voicemail":{"enabled":true,"greeting":"x"}}`},
+			{"PATCH", "/api/v1/groups/600", `{"name":"Changed","voicemail":{"pin":"12345678901"}}`},
+			{"PATCH", "/api/v1/groups/601", `{"voicemail":{"pin":""}}`}, // on, so it needs one
+		} {
+			if r := ta.do(c.method, c.path, c.body); r.Status != 400 || r.errorCode() != "invalid" {
+				t.Errorf("%s %s %s: %d %s", c.method, c.path, c.body, r.Status, r.Body)
+			}
+		}
+		if after, _ := ta.groups.Groups(ctx); !reflect.DeepEqual(after, before) {
+			t.Errorf("bad PINs changed the groups: %+v, was %+v", after, before)
+		}
+	})
+	t.Run("PatchOffKeepsPIN", func(t *testing.T) {
+		r := ta.do("PATCH", "/api/v1/groups/600", `{"voicemail":{"enabled":false},"no_answer":{"kind":"hangup"}}`)
+		if g := r.group(t); r.Status != 200 || g.Voicemail != (api.Voicemail{PINSet: true}) || showsPIN(r.Body) {
+			t.Errorf("off: %d %s", r.Status, r.Body)
+		}
+		// On again it has the PIN it kept, so none is generated and none is shown.
+		r = ta.do("PATCH", "/api/v1/groups/600", `{"voicemail":{"enabled":true},"no_answer":{"kind":"voicemail","number":"600"}}`)
+		if g := r.group(t); r.Status != 200 || g.Voicemail != (api.Voicemail{Enabled: true, PINSet: true}) || showsPIN(r.Body) {
+			t.Errorf("on again: %d %s", r.Status, r.Body)
+		}
+		if stored, _ := ta.groups.Group(ctx, "600"); stored.Mailbox.PIN != pin {
+			t.Errorf("PIN %q after off and on, want the one kept (%s)", stored.Mailbox.PIN, pin)
+		}
+	})
+	t.Run("PatchOnShowsGeneratedPINOnce", func(t *testing.T) {
+		r := ta.do("PATCH", "/api/v1/groups/602", `{"voicemail":{"enabled":true},"no_answer":{"kind":"voicemail","number":"602"}}`)
+		g := r.group(t)
+		if r.Status != 200 || !g.Voicemail.Enabled || len(g.Voicemail.PIN) != 6 {
+			t.Fatalf("on: %d %s", r.Status, r.Body)
+		}
+		if stored, _ := ta.groups.Group(ctx, "602"); stored.Mailbox.PIN != g.Voicemail.PIN {
+			t.Errorf("stored PIN %q, shown %q", stored.Mailbox.PIN, g.Voicemail.PIN)
+		}
+		if r := ta.do("GET", "/api/v1/groups/602", ""); showsPIN(r.Body) {
+			t.Errorf("GET after the PATCH: %s", r.Body)
+		}
+		// A PIN the admin gives is theirs: it is not shown back.
+		if r := ta.do("PATCH", "/api/v1/groups/602", `{"voicemail":{"pin":"97531"}}`); r.Status != 200 || showsPIN(r.Body) {
+			t.Errorf("new PIN: %d %s", r.Status, r.Body)
+		}
+	})
+}

@@ -11,7 +11,8 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
-// Queue is a call queue as the API shows it.
+// Queue is a call queue as the API shows it. Voicemail is the queue's own mailbox, shown as a
+// group's is.
 type Queue struct {
 	Number   string `json:"number"`
 	Name     string `json:"name"`
@@ -22,6 +23,7 @@ type Queue struct {
 	MaxWait     int          `json:"max_wait"`
 	// NoAnswer is where a caller goes after waiting max_wait seconds.
 	NoAnswer  GroupDestination `json:"no_answer"`
+	Voicemail Voicemail        `json:"voicemail"`
 	CreatedAt time.Time        `json:"created_at"`
 	UpdatedAt time.Time        `json:"updated_at"`
 }
@@ -73,8 +75,9 @@ type QueueList struct {
 }
 
 // CreateQueueRequest is the body of POST /api/v1/queues; absent fields take their defaults
-// (ring_all, 15 seconds of ringing, 300 seconds of waiting at most, then hang up). Agents are
-// extensions; they start logged out.
+// (ring_all, 15 seconds of ringing, 300 seconds of waiting at most, then hang up, no mailbox of
+// its own). Agents are extensions; they start logged out. Voicemail is the queue's own mailbox,
+// as a group's is (see CreateGroupRequest).
 type CreateQueueRequest struct {
 	Number      string            `json:"number"`
 	Name        string            `json:"name"`
@@ -83,10 +86,12 @@ type CreateQueueRequest struct {
 	RingSeconds *int              `json:"ring_seconds,omitempty"`
 	MaxWait     *int              `json:"max_wait,omitempty"`
 	NoAnswer    *GroupDestination `json:"no_answer,omitempty"`
+	Voicemail   *VoicemailChange  `json:"voicemail,omitempty"`
 }
 
 // PatchQueueRequest is the body of PATCH /api/v1/queues/{number}: absent fields stay as they
 // are; agents, when present, replaces the whole list (agents who stay keep their logins).
+// Voicemail changes the queue's own mailbox as a group's is changed (see PatchGroupRequest).
 type PatchQueueRequest struct {
 	Name        *string           `json:"name,omitempty"`
 	Agents      *[]string         `json:"agents,omitempty"`
@@ -94,6 +99,7 @@ type PatchQueueRequest struct {
 	RingSeconds *int              `json:"ring_seconds,omitempty"`
 	MaxWait     *int              `json:"max_wait,omitempty"`
 	NoAnswer    *GroupDestination `json:"no_answer,omitempty"`
+	Voicemail   *VoicemailChange  `json:"voicemail,omitempty"`
 }
 
 func toQueue(q switchboard.Queue) Queue {
@@ -104,6 +110,7 @@ func toQueue(q switchboard.Queue) Queue {
 	return Queue{Number: q.Number, Name: q.Name, Strategy: string(q.Strategy), Agents: agents,
 		RingSeconds: q.RingSeconds, MaxWait: q.MaxWait,
 		NoAnswer:  GroupDestination{Kind: string(q.NoAnswer.Kind), Number: q.NoAnswer.Number},
+		Voicemail: toVoicemail(q.Mailbox),
 		CreatedAt: q.CreatedAt.UTC(), UpdatedAt: q.UpdatedAt.UTC()}
 }
 
@@ -142,7 +149,7 @@ func (s *Server) createQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nq := provisioning.NewQueue{Number: req.Number, Name: req.Name, Agents: req.Agents,
-		NoAnswer: fromDestination(req.NoAnswer)}
+		NoAnswer: fromDestination(req.NoAnswer), Mailbox: sharedMailbox(req.Voicemail)}
 	// Settings given are checked as given (see setGiven); cmp.Or keeps the first refusal.
 	if err := cmp.Or(
 		setGiven(fromString[switchboard.QueueStrategy](req.Strategy), provisioning.ValidateQueueStrategy, &nq.Strategy),
@@ -157,8 +164,10 @@ func (s *Server) createQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	out := toQueue(q)
+	out.Voicemail.PIN = generatedPIN(q.Mailbox, nq.Mailbox) // shown once
 	w.Header().Set("Location", "/api/v1/queues/"+q.Number)
-	writeJSON(w, http.StatusCreated, toQueue(q))
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) listQueues(w http.ResponseWriter, r *http.Request) {
@@ -202,14 +211,27 @@ func (s *Server) patchQueue(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	q, err := s.Queues.UpdateQueue(r.Context(), chi.URLParam(r, "number"), provisioning.QueuePatch{
+	number := chi.URLParam(r, "number")
+	mailbox, mayGenerate := voicemailPatch(req.Voicemail)
+	// Turning the mailbox on generates a PIN when it has none: show that one, once.
+	hadPIN := true
+	if mayGenerate {
+		if before, err := s.Queues.Queue(r.Context(), number); err == nil {
+			hadPIN = before.Mailbox.PIN != ""
+		}
+	}
+	q, err := s.Queues.UpdateQueue(r.Context(), number, provisioning.QueuePatch{
 		Name: req.Name, Agents: req.Agents, Strategy: fromString[switchboard.QueueStrategy](req.Strategy), RingSeconds: req.RingSeconds,
-		MaxWait: req.MaxWait, NoAnswer: fromDestination(req.NoAnswer)})
+		MaxWait: req.MaxWait, NoAnswer: fromDestination(req.NoAnswer), Mailbox: mailbox})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toQueue(q))
+	out := toQueue(q)
+	if !hadPIN {
+		out.Voicemail.PIN = q.Mailbox.PIN
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // deleteQueue deletes a queue. Callers waiting in it and its agents' calls go on: call control

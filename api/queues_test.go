@@ -415,3 +415,50 @@ func TestQueuesDatabaseDown(t *testing.T) {
 		t.Errorf("after recovery: %d %s", r.Status, r.Body)
 	}
 }
+
+// A queue's own mailbox, as a group's (see TestGroupMailbox): the PIN generated is shown once,
+// voicemail to the queue's own number needs the mailbox on, and a bad PIN stores nothing.
+func TestQueueMailbox(t *testing.T) {
+	ctx := context.Background()
+	ta := newQueuesAPI(t)
+	r := ta.do("POST", "/api/v1/queues", `{"number":"700","name":"Orders","agents":["1001"],
+		"voicemail":{"enabled":true},"no_answer":{"kind":"voicemail","number":"700"}}`)
+	q := r.queue(t)
+	if r.Status != 201 || !q.Voicemail.Enabled || !q.Voicemail.PINSet || len(q.Voicemail.PIN) != 6 ||
+		q.NoAnswer != (api.GroupDestination{Kind: "voicemail", Number: "700"}) {
+		t.Fatalf("create: %d %s", r.Status, r.Body)
+	}
+	if stored, _ := ta.queues.Queue(ctx, "700"); stored.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: q.Voicemail.PIN}) {
+		t.Errorf("stored mailbox %+v, shown PIN %s", stored.Mailbox, q.Voicemail.PIN)
+	}
+	for _, path := range []string{"/api/v1/queues/700", "/api/v1/queues"} {
+		if r := ta.do("GET", path, ""); r.Status != 200 || showsPIN(r.Body) || !strings.Contains(string(r.Body), `"pin_set":true`) {
+			t.Errorf("GET %s: %d %s", path, r.Status, r.Body)
+		}
+	}
+	before, _ := ta.queues.Queues(ctx)
+	for _, c := range []struct{ method, path, body, msg string }{
+		{"POST", "/api/v1/queues", `{"number":"701","name":"X","agents":["1001"],"no_answer":{"kind":"voicemail","number":"701"}}`,
+			"no_answer: voicemail to the queue's own number needs its own mailbox (voicemail.enabled)"},
+		{"POST", "/api/v1/queues", `{"number":"701","name":"X","agents":["1001"],"voicemail":{"enabled":true,"pin":"12a4"}}`,
+			"voicemail PIN must be 4 to 10 digits"},
+		{"PATCH", "/api/v1/queues/700", `{"voicemail":{"enabled":false}}`, "needs its own mailbox"},
+		{"PATCH", "/api/v1/queues/700", `{"name":"Changed","voicemail":{"pin":"1"}}`, "voicemail PIN"},
+	} {
+		if r := ta.do(c.method, c.path, c.body); r.Status != 400 || r.errorCode() != "invalid" || !strings.Contains(string(r.Body), c.msg) {
+			t.Errorf("%s %s %s: %d %s, want 400 %q", c.method, c.path, c.body, r.Status, r.Body, c.msg)
+		}
+	}
+	if after, _ := ta.queues.Queues(ctx); !reflect.DeepEqual(after, before) {
+		t.Errorf("refused requests changed the queues: %+v, was %+v", after, before)
+	}
+	// Turned on by a PATCH without a PIN, a queue's mailbox shows the generated one once.
+	ta.do("POST", "/api/v1/queues", `{"number":"701","name":"Billing","agents":["1002"]}`)
+	r = ta.do("PATCH", "/api/v1/queues/701", `{"voicemail":{"enabled":true}}`)
+	if q := r.queue(t); r.Status != 200 || !q.Voicemail.Enabled || len(q.Voicemail.PIN) != 6 {
+		t.Errorf("PATCH on: %d %s", r.Status, r.Body)
+	}
+	if r := ta.do("GET", "/api/v1/queues/701", ""); showsPIN(r.Body) {
+		t.Errorf("GET after the PATCH: %s", r.Body)
+	}
+}

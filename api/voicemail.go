@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -37,11 +38,16 @@ type PatchMessageRequest struct {
 	Heard  *bool   `json:"heard,omitempty"`
 }
 
-func toMessage(m switchboard.VoicemailMessage) VoicemailMessage {
+// toMessage shows m; owner is the path of its mailbox's owner (/api/v1/users/1002).
+func toMessage(owner string) func(switchboard.VoicemailMessage) VoicemailMessage {
+	return func(m switchboard.VoicemailMessage) VoicemailMessage { return showMessage(owner, m) }
+}
+
+func showMessage(owner string, m switchboard.VoicemailMessage) VoicemailMessage {
 	return VoicemailMessage{ID: m.ID, Folder: string(m.Folder), Heard: m.Folder != switchboard.FolderNew,
 		CallerName: m.CallerName, CallerNumber: m.CallerNumber, ReceivedAt: m.ReceivedAt,
 		DurationMS: m.Duration.Milliseconds(), Size: m.Size,
-		AudioURL: "/api/v1/users/" + m.Mailbox + "/voicemail/messages/" + m.ID + "/audio"}
+		AudioURL: owner + "/voicemail/messages/" + m.ID + "/audio"}
 }
 
 func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
@@ -58,19 +64,19 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
-	page, err := s.Voicemail.Messages(r.Context(), chi.URLParam(r, "ext"), q)
+	page, err := s.Voicemail.Messages(r.Context(), mailboxOf(r), q)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, MessageList{Messages: showAll(page.Messages, toMessage), Next: page.Next})
+	writeJSON(w, http.StatusOK, MessageList{Messages: showAll(page.Messages, toMessage(ownerPath(r))), Next: page.Next})
 }
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail messages") {
 		return
 	}
-	m, err := s.Voicemail.Message(r.Context(), chi.URLParam(r, "ext"), chi.URLParam(r, "id"))
+	m, err := s.Voicemail.Message(r.Context(), mailboxOf(r), chi.URLParam(r, "id"))
 	s.writeMessage(w, r, m, err)
 }
 
@@ -80,7 +86,7 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, m switchbo
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, toMessage(m))
+	writeJSON(w, http.StatusOK, showMessage(ownerPath(r), m))
 }
 
 // messageAudio streams a recording as audio/wav; http.ServeContent answers Range requests and
@@ -90,7 +96,7 @@ func (s *Server) messageAudio(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
-	a, err := s.Voicemail.Audio(r.Context(), chi.URLParam(r, "ext"), id)
+	a, err := s.Voicemail.Audio(r.Context(), mailboxOf(r), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -111,7 +117,7 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	m, err := s.Voicemail.UpdateMessage(r.Context(), chi.URLParam(r, "ext"), chi.URLParam(r, "id"),
+	m, err := s.Voicemail.UpdateMessage(r.Context(), mailboxOf(r), chi.URLParam(r, "id"),
 		provisioning.MessagePatch{Folder: fromString[switchboard.Folder](req.Folder), Heard: req.Heard})
 	s.writeMessage(w, r, m, err)
 }
@@ -120,5 +126,27 @@ func (s *Server) deleteMessage(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail messages") {
 		return
 	}
-	s.writeDone(w, r, s.Voicemail.DeleteMessage(r.Context(), chi.URLParam(r, "ext"), chi.URLParam(r, "id")))
+	s.writeDone(w, r, s.Voicemail.DeleteMessage(r.Context(), mailboxOf(r), chi.URLParam(r, "id")))
+}
+
+// ownerPath is the API path of the request's mailbox's owner: /api/v1/users/1002,
+// /api/v1/groups/600 or /api/v1/queues/700.
+func ownerPath(r *http.Request) string {
+	if ext := chi.URLParam(r, "ext"); ext != "" {
+		return "/api/v1/users/" + ext
+	}
+	kind := "queues"
+	if rc := chi.RouteContext(r.Context()); rc != nil && strings.HasPrefix(rc.RoutePattern(), "/api/v1/groups/") {
+		kind = "groups"
+	}
+	return "/api/v1/" + kind + "/" + chi.URLParam(r, "number")
+}
+
+// mailboxOf names the mailbox of a request: a user's extension, or a ring group's or call
+// queue's number (its own mailbox).
+func mailboxOf(r *http.Request) string {
+	if ext := chi.URLParam(r, "ext"); ext != "" {
+		return ext
+	}
+	return chi.URLParam(r, "number")
 }

@@ -187,3 +187,33 @@ func TestResetPIN(t *testing.T) {
 		t.Errorf("unknown user: %d", r.Status)
 	}
 }
+
+// sharedMailboxes are the groups and queues with their own mailbox.
+type sharedMailboxes map[string]bool
+
+func (m sharedMailboxes) Has(_ context.Context, number string) (bool, error) { return m[number], nil }
+
+// A group's own mailbox is reached by the group's number, under /groups.
+func TestSharedMailboxMessages(t *testing.T) {
+	ta := newTestAPI(t)
+	const id = "1796374800-0000000b"
+	ta.leaveMessage("600", id)
+	r := ta.do("GET", "/api/v1/groups/600/voicemail/messages", "")
+	var l api.MessageList
+	json.Unmarshal(r.Body, &l)
+	if r.Status != 200 || len(l.Messages) != 1 || l.Messages[0].AudioURL != "/api/v1/groups/600/voicemail/messages/"+id+"/audio" {
+		t.Fatalf("group 600's messages: %d %s", r.Status, r.Body)
+	}
+	if r := ta.do("GET", l.Messages[0].AudioURL, ""); r.Status != 200 || r.Header.Get("Content-Type") != "audio/wav" {
+		t.Errorf("audio: %d", r.Status)
+	}
+	if r := ta.do("DELETE", "/api/v1/groups/600/voicemail/messages/"+id, ""); r.Status != 204 {
+		t.Errorf("delete: %d %s", r.Status, r.Body)
+	}
+	if r := ta.do("GET", "/api/v1/queues/601/voicemail/messages", ""); r.Status != 404 {
+		t.Errorf("a number without a mailbox: %d %s", r.Status, r.Body)
+	}
+	if r := ta.do("GET", "/api/v1/queues/700/voicemail/greetings", ""); r.Status != 200 {
+		t.Errorf("queue 700's greetings: %d %s", r.Status, r.Body)
+	}
+}

@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -282,4 +283,67 @@ func TestVoicemailGreetings(t *testing.T) {
 	if !r.Answered() || r.Tone == nil || r.Tone.Detected || r.Audio.Active == 0 {
 		t.Errorf("after the delete: answered %v, tone %+v, audio %+v; want Asterisk's spoken greeting", r.Answered(), r.Tone, r.Audio)
 	}
+}
+
+// A ring group's own mailbox: nobody can take the call, so the caller leaves a message in the
+// group's mailbox; the API lists it under the group, and a member hears it with *98, the
+// group's number and its PIN.
+func TestGroupOwnMailbox(t *testing.T) {
+	s := StartStack(t, StackOptions{})
+	createUser(t, s, "1001", "Alice", "alice-password-1")
+	createUser(t, s, "1002", "Bob", "bob-password-222") // offline: the group reaches nobody
+	pin := "5555"
+	if _, err := s.API.CreateGroup(ctxT(t, 10*time.Second), api.CreateGroupRequest{Number: "600", Name: "Sales",
+		Members: []string{"1002"}, NoAnswer: &api.GroupDestination{Kind: "voicemail", Number: "600"},
+		Voicemail: &api.VoicemailChange{Enabled: ptr(true), PIN: &pin}}); err != nil {
+		t.Fatal(err)
+	}
+	waitEndpoint(t, s, "1001")
+	start := time.Now()
+	r := call(t, s, "1001", "alice-password-1", "udp", "600", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{Tone: 1000, Duration: 20 * time.Second}})
+	if !r.Answered() {
+		t.Fatalf("the group's mailbox did not answer: %s", r.Error)
+	}
+	var l api.MessageList
+	eventually(t, 5*time.Second, "the message in the group's mailbox", func() error {
+		if err := getJSON(s, "/api/v1/groups/600/voicemail/messages", &l); err != nil || len(l.Messages) != 1 {
+			return fmt.Errorf("%+v, %v", l, err)
+		}
+		return nil
+	})
+	if m := l.Messages[0]; m.CallerNumber != "1001" || m.AudioURL != "/api/v1/groups/600/voicemail/messages/"+m.ID+"/audio" {
+		t.Errorf("message %+v", m)
+	}
+	if rec := waitCall(t, s, "600", start); rec.Outcome != "voicemail" {
+		t.Errorf("record %+v, want voicemail", rec)
+	}
+	// Bob, a member, dials *98, the group's number, its PIN, then 1: he hears Alice's tone.
+	r = call(t, s, "1002", "bob-password-222", "udp", "*98", softphone.CallOptions{
+		MediaOptions: softphone.MediaOptions{DTMF: "600#WW5555#WW1", DTMFDelay: 1500 * time.Millisecond,
+			ExpectTone: 1000, HangupOnTone: true, Duration: 45 * time.Second}})
+	if !r.Answered() || r.Tone == nil || !r.Tone.Detected {
+		t.Errorf("*98 did not play the group's message: answered %v, tone %+v", r.Answered(), r.Tone)
+	}
+	// The group's mailbox is not a user's: its number under /users has none.
+	var none api.MessageList
+	if err := getJSON(s, "/api/v1/users/1002/voicemail/messages", &none); err != nil || len(none.Messages) != 0 {
+		t.Errorf("Bob's own mailbox: %+v, %v", none, err)
+	}
+}
+
+// getJSON GETs an API path and decodes its JSON answer.
+func getJSON(s *Stack, path string, v any) error {
+	req, _ := http.NewRequest("GET", s.APIURL+path, nil)
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("GET %s: %d %s", path, resp.StatusCode, b)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
 }

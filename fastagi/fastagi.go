@@ -41,11 +41,19 @@ type Server struct {
 	// Queues logs agents in to and out of their call queues for *45; nil refuses it.
 	Queues  QueueAgents
 	Records *records.Writer
+	// Shared, when set, tells the mailboxes of ring groups and call queues (nil: users' only).
+	Shared SharedMailboxes
 	// Mail, when set, is told of every caller about to leave a message (it mails new messages).
 	Mail   MailboxWatcher
 	Logger *slog.Logger
 	// Timeout bounds one session (default 10 s): a stuck channel never holds a connection.
 	Timeout time.Duration
+}
+
+// SharedMailboxes tells whether a number that is no user's is a group's or queue's own
+// mailbox (provisioning.SharedMailboxes).
+type SharedMailboxes interface {
+	Has(ctx context.Context, number string) (bool, error)
 }
 
 // MailboxWatcher looks out for the message a caller is about to leave (voicemail.Notifier).
@@ -110,6 +118,14 @@ func (s *Server) session(ctx context.Context, conn net.Conn) {
 func (s *Server) voicemail(ctx context.Context, a *agi.AGI, channel, ext, reason string) error {
 	action, outcome := "voicemail", switchboard.Voicemail
 	u, err := s.Users.User(ctx, ext)
+	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND && s.Shared != nil {
+		// Not a user's: a ring group's or call queue's own mailbox, if it has one.
+		var shared bool
+		if shared, err = s.Shared.Has(ctx, ext); err == nil && !shared {
+			err = switchboard.Errorf(switchboard.ENOTFOUND, "no mailbox %s", ext)
+		}
+		u = switchboard.User{Extension: ext, Voicemail: switchboard.Mailbox{Enabled: true}}
+	}
 	switch {
 	case switchboard.ErrorCode(err) == switchboard.ENOTFOUND || (err == nil && !u.Voicemail.Enabled):
 		action, outcome = "announce", switchboard.Missed

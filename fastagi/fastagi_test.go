@@ -61,7 +61,7 @@ func TestVoicemailDecision(t *testing.T) {
 	srv := &fastagi.Server{Records: rec, Users: users{
 		"1002": {Extension: "1002", Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}},
 		"1003": {Extension: "1003"},
-	}}
+	}, Shared: shared{"600": true, "601": false}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +81,9 @@ func TestVoicemailDecision(t *testing.T) {
 	}{
 		{"1002", "voicemail"},
 		{"1003", "announce"}, // voicemail disabled
+		{"600", "voicemail"}, // a group's own mailbox
+		{"601", "announce"},  // a group without one
+		{"1009", "announce"}, // nobody's number
 	}
 	for _, tt := range tests {
 		cmds := session(t, l.Addr().String(), "voicemail", "chan-"+tt.ext, tt.ext, "busy")
@@ -115,6 +118,11 @@ func TestVoicemailDecision(t *testing.T) {
 		t.Errorf("call without a record: commands %q, want the decision all the same", cmds)
 	}
 }
+
+// shared is the groups and queues with (true) or without their own mailbox.
+type shared map[string]bool
+
+func (s shared) Has(_ context.Context, number string) (bool, error) { return s[number], nil }
 
 // features is a FeatureService that applies patches to one user in memory, with the same
 // validation as the provisioning service.

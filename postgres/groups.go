@@ -13,7 +13,8 @@ import (
 // group_members. Numbers are shared with users, rooms and queues through the numbers table (see
 // migrations/00007_groups.sql), and members reference users, so that a clash of numbers, a
 // member who is not a user and a member's user deleted meanwhile are all found by the
-// statements that store the group, without a race.
+// statements that store the group, without a race. The group's own mailbox is two columns of
+// its row (see migrations/00011_shared_mailboxes.sql), whose checks repeat the validation.
 type GroupStore struct {
 	DB *DB
 }
@@ -25,14 +26,14 @@ var (
 
 // groupColumns end with the members, in hunting order, so that one query reads a whole group.
 const groupColumns = `number, name, strategy, ring_seconds, timeout, no_answer_kind, no_answer_number,
-	created_at, updated_at,
+	voicemail_enabled, voicemail_pin, created_at, updated_at,
 	ARRAY(SELECT m.extension FROM group_members m WHERE m.group_number = groups.number ORDER BY m.position)`
 
 func scanGroup(row pgx.Row) (switchboard.Group, error) {
 	var g switchboard.Group
 	var strategy, kind string
 	err := row.Scan(&g.Number, &g.Name, &strategy, &g.RingSeconds, &g.Timeout, &kind, &g.NoAnswer.Number,
-		&g.CreatedAt, &g.UpdatedAt, &g.Members)
+		&g.Mailbox.Enabled, &g.Mailbox.PIN, &g.CreatedAt, &g.UpdatedAt, &g.Members)
 	g.Strategy = switchboard.GroupStrategy(strategy)
 	g.NoAnswer.Kind = switchboard.GroupDestinationKind(kind)
 	if len(g.Members) == 0 {
@@ -43,7 +44,8 @@ func scanGroup(row pgx.Row) (switchboard.Group, error) {
 
 // groupValues are the stored columns of a group after number, in the order of groupColumns.
 func groupValues(g switchboard.Group) []any {
-	return []any{g.Name, string(g.Strategy), g.RingSeconds, g.Timeout, string(g.NoAnswer.Kind), g.NoAnswer.Number}
+	return []any{g.Name, string(g.Strategy), g.RingSeconds, g.Timeout, string(g.NoAnswer.Kind), g.NoAnswer.Number,
+		g.Mailbox.Enabled, g.Mailbox.PIN}
 }
 
 // CreateGroup inserts a group and its members in one transaction; ECONFLICT when a user, a
@@ -52,8 +54,9 @@ func (s *GroupStore) CreateGroup(ctx context.Context, g switchboard.Group) (swit
 	var created switchboard.Group
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO groups
-			(number, name, strategy, ring_seconds, timeout, no_answer_kind, no_answer_number)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, append([]any{g.Number}, groupValues(g)...)...)
+			(number, name, strategy, ring_seconds, timeout, no_answer_kind, no_answer_number,
+			voicemail_enabled, voicemail_pin)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, append([]any{g.Number}, groupValues(g)...)...)
 		if err != nil {
 			err = translate("insert group", err)
 			if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
@@ -138,7 +141,8 @@ func (s *GroupStore) UpdateGroup(ctx context.Context, number string, change func
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE groups SET name = $2, strategy = $3, ring_seconds = $4, timeout = $5,
-			no_answer_kind = $6, no_answer_number = $7, updated_at = now() WHERE number = $1`,
+			no_answer_kind = $6, no_answer_number = $7, voicemail_enabled = $8, voicemail_pin = $9,
+			updated_at = now() WHERE number = $1`,
 			append([]any{number}, groupValues(g)...)...); err != nil {
 			return err
 		}

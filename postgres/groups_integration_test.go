@@ -116,6 +116,19 @@ func TestGroupStore(t *testing.T) {
 			func(g *switchboard.Group) { // its calls would come back to it forever
 				g.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: g.Number}
 			},
+			func(g *switchboard.Group) { // its own mailbox, which it does not have on
+				g.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: g.Number}
+				g.Mailbox = switchboard.Mailbox{PIN: "1234"}
+			},
+			func(g *switchboard.Group) { // dialling itself is refused even with a mailbox of its own
+				g.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: g.Number}
+				g.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "1234"}
+			},
+			func(g *switchboard.Group) { g.Mailbox = switchboard.Mailbox{Enabled: true} }, // on without a PIN
+			func(g *switchboard.Group) { g.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "12a4"} },
+			func(g *switchboard.Group) { g.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "1234\n[x]"} },
+			func(g *switchboard.Group) { g.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "123"} },
+			func(g *switchboard.Group) { g.Mailbox = switchboard.Mailbox{PIN: "01234567890"} }, // off, but no PIN either
 		} {
 			g := group("699", "Bad", "1001")
 			change(&g)
@@ -223,6 +236,94 @@ func TestGroupStore(t *testing.T) {
 		}
 		if _, err := users.CreateUser(ctx, user("600", "Was Helpdesk")); err != nil {
 			t.Errorf("user on a deleted group's number: %v", err)
+		}
+	})
+}
+
+// A group's own mailbox is stored with it and read back as written; the database refuses a PIN
+// that is not 4 to 10 digits, on or off, as the validation does.
+func TestGroupMailboxStore(t *testing.T) {
+	ctx := context.Background()
+	dsn := testbed.NewDatabase(t)
+	db := MustOpenDB(t, dsn)
+	users, store := &postgres.UserStore{DB: db}, &postgres.GroupStore{DB: db}
+	mustCreateUsers(t, users, "1001")
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		want := group("600", "Support", "1001")
+		want.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "004711"}
+		want.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "600"}
+		if _, err := store.CreateGroup(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := store.Group(ctx, "600")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Group = %+v, want %+v", got, want)
+		}
+		if all, _ := store.Groups(ctx); len(all) != 1 || all[0].Mailbox != want.Mailbox {
+			t.Errorf("Groups = %+v", all)
+		}
+	})
+	t.Run("UpdateKeepsPINWhenOff", func(t *testing.T) {
+		g, err := store.UpdateGroup(ctx, "600", func(g *switchboard.Group) error {
+			g.Mailbox.Enabled = false
+			g.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationHangup}
+			return nil
+		})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{PIN: "004711"}) {
+			t.Errorf("UpdateGroup = %+v, %v", g.Mailbox, err)
+		}
+		g, err = store.UpdateGroup(ctx, "600", func(g *switchboard.Group) error {
+			g.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "0123456789"}
+			return nil
+		})
+		if got, _ := store.Group(ctx, "600"); err != nil || got.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: "0123456789"}) {
+			t.Errorf("after turning it on again: %+v, %v", got.Mailbox, err)
+		}
+	})
+	t.Run("ErrDatabaseRefusesBadPIN", func(t *testing.T) {
+		for _, pin := range []string{"12a4", "123", "01234567890", "1234\n", "١٢٣٤"} {
+			_, err := store.UpdateGroup(ctx, "600", func(g *switchboard.Group) error {
+				g.Mailbox.PIN = pin
+				return nil
+			})
+			if switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("PIN %q: %v, want invalid", pin, err)
+			}
+		}
+		// Behind the store, too.
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		for _, stmt := range []string{
+			`UPDATE groups SET voicemail_pin = 'abcd' WHERE number = '600'`,
+			`UPDATE groups SET voicemail_pin = '' WHERE number = '600'`, // on without a PIN
+		} {
+			if _, err := conn.Exec(ctx, stmt); err == nil {
+				t.Errorf("%s: done, want refused", stmt)
+			}
+		}
+		if g, _ := store.Group(ctx, "600"); g.Mailbox.PIN != "0123456789" {
+			t.Errorf("a refused PIN was stored: %+v", g.Mailbox)
+		}
+	})
+	t.Run("ErrTurnedOffWhileCallsGoThere", func(t *testing.T) {
+		store.UpdateGroup(ctx, "600", func(g *switchboard.Group) error {
+			g.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "600"}
+			return nil
+		})
+		_, err := store.UpdateGroup(ctx, "600", func(g *switchboard.Group) error {
+			g.Mailbox.Enabled = false
+			return nil
+		})
+		if switchboard.ErrorCode(err) != switchboard.EINVALID || !strings.Contains(switchboard.ErrorMessage(err), "groups_no_answer_not_self") {
+			t.Errorf("mailbox off while no_answer goes to it: %v", err)
 		}
 	})
 }

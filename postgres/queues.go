@@ -13,7 +13,8 @@ import (
 // logins, in queue_agents. Numbers are shared with users, rooms and groups through the numbers
 // table (see migrations/00008_queues.sql), and agents reference users, so that a clash of
 // numbers, an agent who is not a user and an agent's user deleted meanwhile are all found by
-// the statements that store the queue, without a race.
+// the statements that store the queue, without a race. The queue's own mailbox is two columns
+// of its row, as a group's is (see migrations/00011_shared_mailboxes.sql).
 type QueueStore struct {
 	DB *DB
 }
@@ -26,7 +27,7 @@ var (
 // queueColumns end with the agents' extensions and logins, in order, so that one query reads a
 // whole queue.
 const queueColumns = `number, name, strategy, ring_seconds, max_wait, no_answer_kind, no_answer_number,
-	created_at, updated_at,
+	voicemail_enabled, voicemail_pin, created_at, updated_at,
 	ARRAY(SELECT a.extension FROM queue_agents a WHERE a.queue_number = queues.number ORDER BY a.position),
 	ARRAY(SELECT a.logged_in FROM queue_agents a WHERE a.queue_number = queues.number ORDER BY a.position)`
 
@@ -36,7 +37,7 @@ func scanQueue(row pgx.Row) (switchboard.Queue, error) {
 	var exts []string
 	var logins []bool
 	err := row.Scan(&q.Number, &q.Name, &strategy, &q.RingSeconds, &q.MaxWait, &kind, &q.NoAnswer.Number,
-		&q.CreatedAt, &q.UpdatedAt, &exts, &logins)
+		&q.Mailbox.Enabled, &q.Mailbox.PIN, &q.CreatedAt, &q.UpdatedAt, &exts, &logins)
 	q.Strategy = switchboard.QueueStrategy(strategy)
 	q.NoAnswer.Kind = switchboard.GroupDestinationKind(kind)
 	for i, ext := range exts {
@@ -47,7 +48,8 @@ func scanQueue(row pgx.Row) (switchboard.Queue, error) {
 
 // queueValues are the stored columns of a queue after number, in the order of queueColumns.
 func queueValues(q switchboard.Queue) []any {
-	return []any{q.Name, string(q.Strategy), q.RingSeconds, q.MaxWait, string(q.NoAnswer.Kind), q.NoAnswer.Number}
+	return []any{q.Name, string(q.Strategy), q.RingSeconds, q.MaxWait, string(q.NoAnswer.Kind), q.NoAnswer.Number,
+		q.Mailbox.Enabled, q.Mailbox.PIN}
 }
 
 // CreateQueue inserts a queue and its agents, all logged out (an agent takes calls once they
@@ -57,8 +59,9 @@ func (s *QueueStore) CreateQueue(ctx context.Context, q switchboard.Queue) (swit
 	var created switchboard.Queue
 	err := pgx.BeginFunc(ctx, s.DB.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO queues
-			(number, name, strategy, ring_seconds, max_wait, no_answer_kind, no_answer_number)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, append([]any{q.Number}, queueValues(q)...)...)
+			(number, name, strategy, ring_seconds, max_wait, no_answer_kind, no_answer_number,
+			voicemail_enabled, voicemail_pin)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, append([]any{q.Number}, queueValues(q)...)...)
 		if err != nil {
 			err = translate("insert queue", err)
 			if switchboard.ErrorCode(err) == switchboard.ECONFLICT {
@@ -170,7 +173,8 @@ func (s *QueueStore) UpdateQueue(ctx context.Context, number string, change func
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE queues SET name = $2, strategy = $3, ring_seconds = $4, max_wait = $5,
-			no_answer_kind = $6, no_answer_number = $7, updated_at = now() WHERE number = $1`,
+			no_answer_kind = $6, no_answer_number = $7, voicemail_enabled = $8, voicemail_pin = $9,
+			updated_at = now() WHERE number = $1`,
 			append([]any{number}, queueValues(q)...)...); err != nil {
 			return err
 		}

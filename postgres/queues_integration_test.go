@@ -126,6 +126,12 @@ func TestQueueStore(t *testing.T) {
 			func(q *switchboard.Queue) { // its callers would come back to it forever
 				q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: q.Number}
 			},
+			func(q *switchboard.Queue) { // its own mailbox, which it does not have on
+				q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: q.Number}
+			},
+			func(q *switchboard.Queue) { q.Mailbox = switchboard.Mailbox{Enabled: true} }, // on without a PIN
+			func(q *switchboard.Queue) { q.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "12a4"} },
+			func(q *switchboard.Queue) { q.Mailbox = switchboard.Mailbox{PIN: "12"} }, // off, but no PIN either
 		} {
 			q := queue("799", "Bad", "1001")
 			change(&q)
@@ -279,6 +285,46 @@ func TestQueueStore(t *testing.T) {
 
 // Queues share the plan of numbers with users, rooms and groups: none can take another's, the
 // conflict says so where the store names kinds, and deleting a queue frees its number.
+// A queue's own mailbox is stored with it and read back as written, as a group's is (see
+// TestGroupMailboxStore); the database refuses a PIN that is not 4 to 10 digits.
+func TestQueueMailboxStore(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t, testbed.NewDatabase(t))
+	users, store := &postgres.UserStore{DB: db}, &postgres.QueueStore{DB: db}
+	mustCreateUsers(t, users, "1001")
+	want := queue("700", "Orders", "1001")
+	want.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "0815"}
+	want.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "700"}
+	if _, err := store.CreateQueue(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.Queue(ctx, "700")
+	got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Queue = %+v, %v; want %+v", got, err, want)
+	}
+	q, err := store.UpdateQueue(ctx, "700", func(q *switchboard.Queue) error {
+		q.Mailbox.Enabled = false
+		q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationHangup}
+		return nil
+	})
+	if err != nil || q.Mailbox != (switchboard.Mailbox{PIN: "0815"}) {
+		t.Errorf("turned off: %+v, %v; want the PIN kept", q.Mailbox, err)
+	}
+	for _, pin := range []string{"08x5", "081", "1234\n"} {
+		_, err := store.UpdateQueue(ctx, "700", func(q *switchboard.Queue) error {
+			q.Mailbox.PIN = pin
+			return nil
+		})
+		if switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("PIN %q: %v, want invalid", pin, err)
+		}
+	}
+	if q, _ := store.Queue(ctx, "700"); q.Mailbox.PIN != "0815" {
+		t.Errorf("a refused PIN was stored: %+v", q.Mailbox)
+	}
+}
+
 func TestNumbersAreSharedWithQueues(t *testing.T) {
 	ctx := context.Background()
 	dsn := testbed.NewDatabase(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/switchboard-pbx/switchboard"
@@ -190,6 +191,145 @@ func TestUpdateGroup(t *testing.T) {
 		}
 		if _, err := users.CreateUser(ctx, switchboard.User{Extension: "600", Name: "Was Support"}); err != nil {
 			t.Errorf("user on a deleted group's number: %v", err)
+		}
+	})
+}
+
+// fakeMailboxSync counts the syncs it is asked for and fails them with err.
+type fakeMailboxSync struct {
+	calls int
+	err   error
+}
+
+func (f *fakeMailboxSync) Sync(context.Context) error { f.calls++; return f.err }
+
+// isGeneratedPIN reports whether pin is what GeneratePIN makes: 6 ASCII digits.
+func isGeneratedPIN(pin string) bool {
+	return len(pin) == 6 && strings.Trim(pin, "0123456789") == ""
+}
+
+// A group's own mailbox is kept as a user's is: a PIN is generated when it is turned on without
+// one, turning it off keeps the PIN, and the group's unanswered calls may go to it while it is on.
+func TestGroupMailbox(t *testing.T) {
+	ctx := context.Background()
+	svc, _, _ := newGroupService(t)
+	sync := &fakeMailboxSync{}
+	svc.Mailboxes = sync
+	ownVoicemail := &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "600"}
+	on, off := true, false
+	var pin string
+	t.Run("CreateGeneratesPIN", func(t *testing.T) {
+		g, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "600", Name: "Support", Members: []string{"1001"},
+			NoAnswer: ownVoicemail, Mailbox: &switchboard.Mailbox{Enabled: true}})
+		if err != nil || !g.Mailbox.Enabled || !isGeneratedPIN(g.Mailbox.PIN) || g.NoAnswer != *ownVoicemail {
+			t.Fatalf("CreateGroup = %+v, %v", g, err)
+		}
+		pin = g.Mailbox.PIN
+		if stored, _ := svc.Group(ctx, "600"); stored.Mailbox != g.Mailbox {
+			t.Errorf("stored mailbox %+v, created %+v", stored.Mailbox, g.Mailbox)
+		}
+		if sync.calls != 1 {
+			t.Errorf("%d syncs after a create, want 1", sync.calls)
+		}
+	})
+	t.Run("CreateWithPIN", func(t *testing.T) {
+		g, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "601", Name: "Sales", Members: []string{"1002"},
+			Mailbox: &switchboard.Mailbox{Enabled: true, PIN: "0042"}})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: "0042"}) {
+			t.Errorf("CreateGroup with a PIN = %+v, %v", g.Mailbox, err)
+		}
+	})
+	t.Run("NoneByDefault", func(t *testing.T) {
+		g, err := svc.CreateGroup(ctx, provisioning.NewGroup{Number: "602", Name: "Board", Members: []string{"1003"}})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{}) {
+			t.Errorf("CreateGroup without a mailbox = %+v, %v", g.Mailbox, err)
+		}
+	})
+	t.Run("ErrInvalidChangesNothing", func(t *testing.T) {
+		before := sync.calls
+		toItself := &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "603"}
+		for _, ng := range []provisioning.NewGroup{
+			// Voicemail to its own number needs its own mailbox, on.
+			{Number: "603", Name: "X", Members: []string{"1001"}, NoAnswer: toItself},
+			{Number: "603", Name: "X", Members: []string{"1001"}, NoAnswer: toItself, Mailbox: &switchboard.Mailbox{PIN: "1234"}},
+			{Number: "603", Name: "X", Members: []string{"1001"}, Mailbox: &switchboard.Mailbox{Enabled: true, PIN: "12a4"}},
+			{Number: "603", Name: "X", Members: []string{"1001"}, Mailbox: &switchboard.Mailbox{Enabled: true, PIN: "123"}},
+		} {
+			if _, err := svc.CreateGroup(ctx, ng); switchboard.ErrorCode(err) != switchboard.EINVALID {
+				t.Errorf("CreateGroup(%+v) = %v, want invalid", ng, err)
+			}
+		}
+		if _, err := svc.Group(ctx, "603"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("a refused group was stored: %v", err)
+		}
+		if sync.calls != before {
+			t.Errorf("refused creates synced the mailboxes")
+		}
+	})
+	t.Run("ErrTurnedOffWhileCallsGoThere", func(t *testing.T) {
+		_, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Mailbox: &provisioning.VoicemailPatch{Enabled: &off}})
+		if switchboard.ErrorCode(err) != switchboard.EINVALID || !strings.Contains(switchboard.ErrorMessage(err), "needs its own mailbox") {
+			t.Errorf("mailbox off while no_answer goes to it: %v", err)
+		}
+	})
+	t.Run("OffKeepsPIN", func(t *testing.T) {
+		hangup := &switchboard.GroupDestination{Kind: switchboard.DestinationHangup}
+		g, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{NoAnswer: hangup,
+			Mailbox: &provisioning.VoicemailPatch{Enabled: &off}})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{PIN: pin}) {
+			t.Errorf("turned off: %+v, %v; want the PIN %s kept", g.Mailbox, err, pin)
+		}
+		// On again, it has the PIN it kept: none is generated.
+		g, err = svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{NoAnswer: ownVoicemail,
+			Mailbox: &provisioning.VoicemailPatch{Enabled: &on}})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: pin}) || g.NoAnswer != *ownVoicemail {
+			t.Errorf("turned on again: %+v, %v; want the PIN %s", g, err, pin)
+		}
+	})
+	t.Run("OnGeneratesPIN", func(t *testing.T) {
+		g, err := svc.UpdateGroup(ctx, "602", provisioning.GroupPatch{Mailbox: &provisioning.VoicemailPatch{Enabled: &on}})
+		if err != nil || !g.Mailbox.Enabled || !isGeneratedPIN(g.Mailbox.PIN) {
+			t.Errorf("turned on without a PIN: %+v, %v", g.Mailbox, err)
+		}
+	})
+	t.Run("SetPIN", func(t *testing.T) {
+		newPIN, bad := "98765", "98a65"
+		g, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Mailbox: &provisioning.VoicemailPatch{PIN: &newPIN}})
+		if err != nil || g.Mailbox != (switchboard.Mailbox{Enabled: true, PIN: newPIN}) {
+			t.Errorf("new PIN: %+v, %v", g.Mailbox, err)
+		}
+		if _, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Mailbox: &provisioning.VoicemailPatch{PIN: &bad}}); switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("bad PIN: %v", err)
+		}
+		if g, _ := svc.Group(ctx, "600"); g.Mailbox.PIN != newPIN {
+			t.Errorf("a refused PIN was stored: %+v", g.Mailbox)
+		}
+	})
+	t.Run("ErrSyncAfterTheChangeIsStored", func(t *testing.T) {
+		sync.err = switchboard.Errorf(switchboard.EUNAVAILABLE, "asterisk is down")
+		defer func() { sync.err = nil }()
+		name := "Helpdesk"
+		g, err := svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Name: &name})
+		if switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE || !strings.Contains(err.Error(), "group 600 changed") || g.Name != name {
+			t.Errorf("UpdateGroup with the sync failing = %+v, %v", g, err)
+		}
+		if g, _ := svc.Group(ctx, "600"); g.Name != name {
+			t.Errorf("the change was not stored: %+v", g)
+		}
+		if err := svc.DeleteGroup(ctx, "601"); switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE {
+			t.Errorf("DeleteGroup with the sync failing: %v", err)
+		}
+		if _, err := svc.Group(ctx, "601"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Errorf("the group was not deleted: %v", err)
+		}
+	})
+	t.Run("SyncedAfterEveryChange", func(t *testing.T) {
+		before := sync.calls
+		name := "Support"
+		svc.UpdateGroup(ctx, "600", provisioning.GroupPatch{Name: &name})
+		svc.DeleteGroup(ctx, "602")
+		if sync.calls != before+2 {
+			t.Errorf("%d syncs after an update and a delete, want 2", sync.calls-before)
 		}
 	})
 }

@@ -79,18 +79,19 @@ func ValidateGroupTimeout(seconds int) error {
 	return validateRange("timeout", seconds, MinGroupTimeout, MaxGroupTimeout)
 }
 
-// ValidateGroupDestination checks where the calls of group number go when nobody answers:
-// hanging up needs no number; a mailbox is a user's, so an extension and not the group's own
-// number (a group has no mailbox); another number is one of the plan, not the group's own
-// (its calls would come back to it forever). Whether anyone has the number is not checked:
-// call control treats a destination nobody has as hanging up.
-func ValidateGroupDestination(number string, d switchboard.GroupDestination) error {
-	return validateDestination("group", number, d)
+// ValidateGroupDestination checks where the calls of group number, whose own mailbox is own,
+// go when nobody answers: hanging up needs no number; a mailbox is a user's (an extension) or
+// the group's own, which must then be on; another number is one of the plan, not the group's
+// own (its calls would come back to it forever). Whether anyone has the number is not checked:
+// call control treats a destination nobody has as hanging up, and voicemail to another number
+// than the group's as hanging up unless it is a user's.
+func ValidateGroupDestination(number string, d switchboard.GroupDestination, own switchboard.Mailbox) error {
+	return validateDestination("group", number, d, own)
 }
 
-// validateDestination checks the no-answer destination of the group or queue (what) number;
-// see ValidateGroupDestination and ValidateQueueDestination.
-func validateDestination(what, number string, d switchboard.GroupDestination) error {
+// validateDestination checks the no-answer destination of the group or queue (what) number,
+// whose own mailbox is own; see ValidateGroupDestination and ValidateQueueDestination.
+func validateDestination(what, number string, d switchboard.GroupDestination, own switchboard.Mailbox) error {
 	switch d.Kind {
 	case switchboard.DestinationHangup:
 		if d.Number != "" {
@@ -98,10 +99,10 @@ func validateDestination(what, number string, d switchboard.GroupDestination) er
 		}
 	case switchboard.DestinationVoicemail:
 		if ValidateExtension(d.Number) != nil {
-			return switchboard.Errorf(switchboard.EINVALID, "no_answer: voicemail needs the extension (2 to 6 digits) of the user whose mailbox takes the call")
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: voicemail needs a user's extension or the %s's own number (2 to 6 digits)", what)
 		}
-		if d.Number == number {
-			return switchboard.Errorf(switchboard.EINVALID, "no_answer: a %s has no mailbox of its own", what)
+		if d.Number == number && !own.Enabled {
+			return switchboard.Errorf(switchboard.EINVALID, "no_answer: voicemail to the %s's own number needs its own mailbox (voicemail.enabled)", what)
 		}
 	case switchboard.DestinationNumber:
 		if ValidateExtension(d.Number) != nil {
@@ -113,6 +114,16 @@ func validateDestination(what, number string, d switchboard.GroupDestination) er
 	default:
 		return switchboard.Errorf(switchboard.EINVALID, "no_answer.kind must be %s, %s or %s",
 			switchboard.DestinationHangup, switchboard.DestinationVoicemail, switchboard.DestinationNumber)
+	}
+	return nil
+}
+
+// ValidateSharedMailbox checks the own mailbox of a group or a queue as a user's is checked: a
+// mailbox that is on has a PIN of 4 to 10 digits, and one that is off may keep the PIN it had
+// (which is then still a valid one).
+func ValidateSharedMailbox(m switchboard.Mailbox) error {
+	if m.Enabled || m.PIN != "" {
+		return ValidatePIN(m.PIN)
 	}
 	return nil
 }
@@ -137,5 +148,8 @@ func ValidateGroup(g *switchboard.Group) error {
 	if err := ValidateGroupTimeout(g.Timeout); err != nil {
 		return err
 	}
-	return ValidateGroupDestination(g.Number, g.NoAnswer)
+	if err := ValidateSharedMailbox(g.Mailbox); err != nil {
+		return err
+	}
+	return ValidateGroupDestination(g.Number, g.NoAnswer, g.Mailbox)
 }

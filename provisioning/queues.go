@@ -9,7 +9,7 @@ import (
 
 // NewQueue is what an admin submits to create a call queue. Zero values mean "use the
 // default": ring_all, DefaultQueueRingSeconds, DefaultQueueMaxWait, hang up after the maximum
-// wait. Its agents start logged out.
+// wait, no mailbox of its own. Its agents start logged out.
 type NewQueue struct {
 	Number      string
 	Name        string
@@ -18,6 +18,8 @@ type NewQueue struct {
 	RingSeconds int                           // 0: switchboard.DefaultQueueRingSeconds
 	MaxWait     int                           // 0: switchboard.DefaultQueueMaxWait
 	NoAnswer    *switchboard.GroupDestination // nil: hang up
+	// Mailbox is the queue's own (nil: none); one that is on without a PIN gets a generated one.
+	Mailbox *switchboard.Mailbox
 }
 
 // QueuePatch changes some fields of a queue; nil fields are left alone. Agents, when set,
@@ -30,6 +32,8 @@ type QueuePatch struct {
 	RingSeconds *int
 	MaxWait     *int
 	NoAnswer    *switchboard.GroupDestination
+	// Mailbox changes the queue's own mailbox as a group's is changed (see GroupPatch.Mailbox).
+	Mailbox *VoicemailPatch
 }
 
 // QueueService is what admins and agents do with call queues: the queues and their agents'
@@ -37,17 +41,24 @@ type QueuePatch struct {
 // control (Live) knows. Queues need no configuration in Asterisk (call control holds the
 // callers and rings the agents' phones itself), so a change applies to the queue's next step
 // without a configuration pass.
+//
+// A queue's own mailbox is the exception, as a group's is: when Mailboxes is set, it is synced
+// after every queue created, changed or deleted. An error from it is returned (wrapped) although
+// the change itself is stored. Logins change no mailbox and are not synced.
 type QueueService struct {
 	Store switchboard.QueueStore
 	// Live is call control; nil while it is not running, and then what goes on in queues is
 	// EUNAVAILABLE while the queues themselves, and logins, can still be managed.
 	Live switchboard.QueueControl
+	// Mailboxes, when set, is told after each change to a queue (nil: nothing is told).
+	Mailboxes MailboxSync
 }
 
 var _ switchboard.QueueDirectory = (*QueueService)(nil)
 
 // CreateQueue validates and stores a new queue; ECONFLICT when a user, a room, a group or a
-// queue has its number, EINVALID when an agent is not a user.
+// queue has its number, EINVALID when an agent is not a user. A queue stored whose mailboxes
+// could not be synced is returned with the error.
 func (s *QueueService) CreateQueue(ctx context.Context, nq NewQueue) (switchboard.Queue, error) {
 	q := switchboard.Queue{Number: nq.Number, Name: nq.Name, Agents: toAgents(nq.Agents, nil),
 		Strategy: nq.Strategy, RingSeconds: nq.RingSeconds, MaxWait: nq.MaxWait,
@@ -64,6 +75,9 @@ func (s *QueueService) CreateQueue(ctx context.Context, nq NewQueue) (switchboar
 	if nq.NoAnswer != nil {
 		q.NoAnswer = *nq.NoAnswer
 	}
+	if nq.Mailbox != nil {
+		q.Mailbox = newSharedMailbox(*nq.Mailbox)
+	}
 	if err := ValidateQueue(&q); err != nil {
 		return switchboard.Queue{}, err
 	}
@@ -71,7 +85,7 @@ func (s *QueueService) CreateQueue(ctx context.Context, nq NewQueue) (switchboar
 	if err != nil {
 		return switchboard.Queue{}, fmt.Errorf("create queue %s: %w", nq.Number, err)
 	}
-	return created, nil
+	return created, syncMailboxes(ctx, s.Mailboxes, "queue", nq.Number, "created")
 }
 
 // toAgents makes agents of extensions, with the logins of those among before (the agents a
@@ -104,7 +118,8 @@ func (s *QueueService) Queues(ctx context.Context) ([]switchboard.Queue, error) 
 // UpdateQueue changes the given fields of a queue. The queue as changed is validated whole,
 // so a queue whose agents have all been deleted as users takes no other change until it is
 // given agents again. Callers waiting stay in line; call control reads the queue again for
-// its next step.
+// its next step. A change stored whose mailboxes could not be synced returns the queue with the
+// error.
 func (s *QueueService) UpdateQueue(ctx context.Context, number string, p QueuePatch) (switchboard.Queue, error) {
 	if err := ValidateQueueNumber(number); err != nil {
 		return switchboard.Queue{}, err
@@ -128,17 +143,19 @@ func (s *QueueService) UpdateQueue(ctx context.Context, number string, p QueuePa
 		if p.NoAnswer != nil {
 			q.NoAnswer = *p.NoAnswer
 		}
+		p.Mailbox.apply(&q.Mailbox)
 		return ValidateQueue(q)
 	})
 	if err != nil {
 		return switchboard.Queue{}, fmt.Errorf("update queue %s: %w", number, err)
 	}
-	return q, nil
+	return q, syncMailboxes(ctx, s.Mailboxes, "queue", number, "changed")
 }
 
 // DeleteQueue removes a queue and frees its number. Calls in progress are not cut off: call
 // control keeps the callers waiting and the agents' calls going with the queue it read; the
-// next call to the number finds nobody has it.
+// next call to the number finds nobody has it. An error from Mailboxes comes after the queue is
+// gone.
 func (s *QueueService) DeleteQueue(ctx context.Context, number string) error {
 	if err := ValidateQueueNumber(number); err != nil {
 		return err
@@ -146,7 +163,7 @@ func (s *QueueService) DeleteQueue(ctx context.Context, number string) error {
 	if err := s.Store.DeleteQueue(ctx, number); err != nil {
 		return fmt.Errorf("delete queue %s: %w", number, err)
 	}
-	return nil
+	return syncMailboxes(ctx, s.Mailboxes, "queue", number, "deleted")
 }
 
 // QueueState returns who waits in a queue now and what its agents do. The store is asked

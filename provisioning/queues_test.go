@@ -331,3 +331,47 @@ func TestQueueState(t *testing.T) {
 		t.Errorf("state of a queue nobody has, without call control: %v", err)
 	}
 }
+
+// A queue's own mailbox is kept as a group's is (see TestGroupMailbox), and the mailboxes are
+// synced after each change to a queue but not after a login.
+func TestQueueMailbox(t *testing.T) {
+	ctx := context.Background()
+	p := newQueueService(t)
+	sync := &fakeMailboxSync{}
+	p.svc.Mailboxes = sync
+	ownVoicemail := &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "700"}
+	q, err := p.svc.CreateQueue(ctx, provisioning.NewQueue{Number: "700", Name: "Orders", Agents: []string{"1001"},
+		NoAnswer: ownVoicemail, Mailbox: &switchboard.Mailbox{Enabled: true}})
+	if err != nil || !q.Mailbox.Enabled || !isGeneratedPIN(q.Mailbox.PIN) || q.NoAnswer != *ownVoicemail {
+		t.Fatalf("CreateQueue = %+v, %v", q, err)
+	}
+	pin := q.Mailbox.PIN
+	for _, nq := range []provisioning.NewQueue{
+		{Number: "701", Name: "X", Agents: []string{"1001"},
+			NoAnswer: &switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: "701"}},
+		{Number: "701", Name: "X", Agents: []string{"1001"}, Mailbox: &switchboard.Mailbox{Enabled: true, PIN: "12345678901"}},
+	} {
+		if _, err := p.svc.CreateQueue(ctx, nq); switchboard.ErrorCode(err) != switchboard.EINVALID {
+			t.Errorf("CreateQueue(%+v) = %v, want invalid", nq, err)
+		}
+	}
+	off := false
+	q, err = p.svc.UpdateQueue(ctx, "700", provisioning.QueuePatch{
+		NoAnswer: &switchboard.GroupDestination{Kind: switchboard.DestinationHangup},
+		Mailbox:  &provisioning.VoicemailPatch{Enabled: &off}})
+	if err != nil || q.Mailbox != (switchboard.Mailbox{PIN: pin}) {
+		t.Errorf("turned off: %+v, %v; want the PIN %s kept", q.Mailbox, err, pin)
+	}
+	p.svc.SetLoggedIn(ctx, "700", "1001", true)
+	if sync.calls != 2 {
+		t.Errorf("%d syncs after a create and an update, want 2", sync.calls)
+	}
+	sync.err = switchboard.Errorf(switchboard.EUNAVAILABLE, "asterisk is down")
+	if err := p.svc.DeleteQueue(ctx, "700"); switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE ||
+		!strings.Contains(err.Error(), "queue 700 deleted") {
+		t.Errorf("DeleteQueue with the sync failing: %v", err)
+	}
+	if _, err := p.svc.Queue(ctx, "700"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+		t.Errorf("the queue was not deleted: %v", err)
+	}
+}

@@ -50,11 +50,12 @@ func ValidateQueueMaxWait(seconds int) error {
 	return validateRange("max_wait", seconds, MinQueueMaxWait, MaxQueueMaxWait)
 }
 
-// ValidateQueueDestination checks where the callers of queue number go after the maximum
-// wait, by the rules of a group's destination (see ValidateGroupDestination): a queue has no
-// mailbox, and sending its callers to its own number would keep them waiting forever.
-func ValidateQueueDestination(number string, d switchboard.GroupDestination) error {
-	return validateDestination("queue", number, d)
+// ValidateQueueDestination checks where the callers of queue number, whose own mailbox is own,
+// go after the maximum wait, by the rules of a group's destination (see
+// ValidateGroupDestination): voicemail to the queue's own number needs its own mailbox on, and
+// sending its callers to its own number would keep them waiting forever.
+func ValidateQueueDestination(number string, d switchboard.GroupDestination, own switchboard.Mailbox) error {
+	return validateDestination("queue", number, d, own)
 }
 
 // ValidateQueue checks every field of a queue as stored. Logins are not checked: any agent
@@ -78,7 +79,10 @@ func ValidateQueue(q *switchboard.Queue) error {
 	if err := ValidateQueueMaxWait(q.MaxWait); err != nil {
 		return err
 	}
-	return ValidateQueueDestination(q.Number, q.NoAnswer)
+	if err := ValidateSharedMailbox(q.Mailbox); err != nil {
+		return err
+	}
+	return ValidateQueueDestination(q.Number, q.NoAnswer, q.Mailbox)
 }
 
 // agentExtensions returns the extensions of agents, in order.

@@ -33,6 +33,10 @@ func TestValidateQueue(t *testing.T) {
 		}
 		return agents(exts...)
 	}
+	ownMailbox := func(q *switchboard.Queue) {
+		q.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "4321"}
+		q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationVoicemail, Number: q.Number}
+	}
 	tests := []struct {
 		name   string
 		change func(*switchboard.Queue)
@@ -56,6 +60,10 @@ func TestValidateQueue(t *testing.T) {
 		}, true, ""},
 		{"ShortestTimes", func(q *switchboard.Queue) { q.RingSeconds, q.MaxWait = 5, 10 }, true, ""},
 		{"LongestTimes", func(q *switchboard.Queue) { q.RingSeconds, q.MaxWait = 120, 3600 }, true, ""},
+		// The queue's own mailbox takes the callers who waited too long.
+		{"VoicemailOfItsOwnMailbox", ownMailbox, true, ""},
+		// Turned off, a mailbox keeps its PIN, as a user's does.
+		{"OwnMailboxOffKeepsPIN", func(q *switchboard.Queue) { q.Mailbox = switchboard.Mailbox{PIN: "4321"} }, true, ""},
 		{"NumberTooShort", func(q *switchboard.Queue) { q.Number = "7" }, false, "queue number"},
 		{"NumberTooLong", func(q *switchboard.Queue) { q.Number = "1234567" }, false, "queue number"},
 		{"NumberPattern", func(q *switchboard.Queue) { q.Number = "_X." }, false, "queue number"},
@@ -93,14 +101,28 @@ func TestValidateQueue(t *testing.T) {
 		{"HangupWithNumber", func(q *switchboard.Queue) { q.NoAnswer.Kind = switchboard.DestinationHangup }, false, "hangup takes no number"},
 		{"VoicemailWithoutNumber", func(q *switchboard.Queue) { q.NoAnswer.Number = "" }, false, "voicemail needs"},
 		{"VoicemailPattern", func(q *switchboard.Queue) { q.NoAnswer.Number = "1001;x" }, false, "voicemail needs"},
-		// The queue's number is no user's, so it has no mailbox.
-		{"VoicemailOfTheQueue", func(q *switchboard.Queue) { q.NoAnswer.Number = "700" }, false, "a queue has no mailbox of its own"},
+		// The queue's number is no user's: its mailbox is its own, which must be on.
+		{"VoicemailOfTheQueueWithoutMailbox", func(q *switchboard.Queue) { q.NoAnswer.Number = "700" }, false,
+			"no_answer: voicemail to the queue's own number needs its own mailbox (voicemail.enabled)"},
+		{"VoicemailOfTheQueueMailboxOff", func(q *switchboard.Queue) { ownMailbox(q); q.Mailbox.Enabled = false }, false,
+			"needs its own mailbox"},
+		{"OwnMailboxWithoutPIN", func(q *switchboard.Queue) { ownMailbox(q); q.Mailbox.PIN = "" }, false,
+			"voicemail PIN must be 4 to 10 digits"},
+		{"OwnMailboxPINLetters", func(q *switchboard.Queue) { ownMailbox(q); q.Mailbox.PIN = "12a4" }, false, "voicemail PIN"},
+		{"OwnMailboxPINTooLong", func(q *switchboard.Queue) { ownMailbox(q); q.Mailbox.PIN = "01234567890" }, false, "voicemail PIN"},
+		// Off, the PIN kept must still be one the database takes.
+		{"OwnMailboxOffBadPIN", func(q *switchboard.Queue) { q.Mailbox = switchboard.Mailbox{PIN: "12"} }, false, "voicemail PIN"},
 		{"NumberFeatureCode", func(q *switchboard.Queue) {
 			q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: "*45"}
 		}, false, "number needs"},
 		// Its callers would come back to wait in it forever.
 		{"NumberIsTheQueue", func(q *switchboard.Queue) {
 			q.NoAnswer = switchboard.GroupDestination{Kind: switchboard.DestinationNumber, Number: "700"}
+		}, false, "a queue cannot send its calls to its own number"},
+		// Its own mailbox is reached as voicemail only: dialling its number queues the caller again.
+		{"NumberIsTheQueueWithOwnMailbox", func(q *switchboard.Queue) {
+			ownMailbox(q)
+			q.NoAnswer.Kind = switchboard.DestinationNumber
 		}, false, "a queue cannot send its calls to its own number"},
 	}
 	for _, tt := range tests {
@@ -118,17 +140,21 @@ func TestValidateQueue(t *testing.T) {
 
 // FuzzQueueValidation shows that whatever a queue is created with and accepted, and so what
 // call control dials, is plain: a number of the plan, a valid name, 1 to MaxQueueAgents users
-// listed once, not the queue and logged out, a known strategy, times within the limits and a
-// destination that is digits of the plan (or none, to hang up). What is rejected is never
-// stored.
+// listed once, not the queue and logged out, a known strategy, times within the limits, a
+// destination that is digits of the plan (or none, to hang up; the queue's own number only for
+// its own mailbox, when that is on) and a mailbox that is off or has a PIN of 4 to 10 digits.
+// What is rejected is never stored.
 func FuzzQueueValidation(f *testing.F) {
-	f.Add("700", "Support", "1001,1002", "round_robin", 15, 300, "voicemail", "1001")
-	f.Add("70", "R&D (Lab 2)", "1003", "", 0, 0, "", "")
-	f.Add("700", "Support", "1001,1001", "ring_all", 5, 3600, "number", "700")
-	f.Add("700", "a\n[evil]", "1001&PJSIP/1002", "hunt", 4, 9, "hangup", "1001")
-	f.Add("1001", "Clash", "1002", "fewest_calls", 120, 10, "number", "800")
-	f.Add("١٢٣", "Support", "١٠٠١", "least_recent", -1, -1, "queue", "*45")
-	f.Fuzz(func(t *testing.T, number, name, agents, strategy string, ring, maxWait int, kind, destination string) {
+	f.Add("700", "Support", "1001,1002", "round_robin", 15, 300, "voicemail", "1001", false, "")
+	f.Add("70", "R&D (Lab 2)", "1003", "", 0, 0, "", "", false, "")
+	f.Add("700", "Support", "1001,1001", "ring_all", 5, 3600, "number", "700", true, "1234")
+	f.Add("700", "a\n[evil]", "1001&PJSIP/1002", "hunt", 4, 9, "hangup", "1001", false, "12")
+	f.Add("1001", "Clash", "1002", "fewest_calls", 120, 10, "number", "800", false, "")
+	f.Add("١٢٣", "Support", "١٠٠١", "least_recent", -1, -1, "queue", "*45", true, "١٢٣٤")
+	f.Add("700", "Support", "1001", "ring_all", 15, 300, "voicemail", "700", true, "")
+	f.Add("700", "Support", "1001", "ring_all", 15, 300, "voicemail", "700", false, "1234")
+	f.Fuzz(func(t *testing.T, number, name, agents, strategy string, ring, maxWait int, kind, destination string,
+		mailbox bool, pin string) {
 		ctx := context.Background()
 		users := inmem.NewUserStore()
 		for _, ext := range fuzzUsers {
@@ -139,6 +165,9 @@ func FuzzQueueValidation(f *testing.F) {
 			Strategy: switchboard.QueueStrategy(strategy), RingSeconds: ring, MaxWait: maxWait}
 		if kind != "" || destination != "" {
 			nq.NoAnswer = &switchboard.GroupDestination{Kind: switchboard.GroupDestinationKind(kind), Number: destination}
+		}
+		if mailbox || pin != "" {
+			nq.Mailbox = &switchboard.Mailbox{Enabled: mailbox, PIN: pin}
 		}
 		created, err := svc.CreateQueue(ctx, nq)
 		stored, _ := svc.Store.Queues(ctx)
@@ -191,12 +220,17 @@ func FuzzQueueValidation(f *testing.F) {
 			if d.Number != "" {
 				t.Fatalf("hangup with number %q accepted", d.Number)
 			}
-		case switchboard.DestinationVoicemail, switchboard.DestinationNumber:
+		case switchboard.DestinationVoicemail:
+			if !digits(d.Number) || (d.Number == q.Number && !q.Mailbox.Enabled) {
+				t.Fatalf("destination %+v of queue %s (mailbox %+v) accepted", d, q.Number, q.Mailbox)
+			}
+		case switchboard.DestinationNumber:
 			if !digits(d.Number) || d.Number == q.Number {
 				t.Fatalf("destination %+v of queue %s accepted", d, q.Number)
 			}
 		default:
 			t.Fatalf("destination kind %q accepted", d.Kind)
 		}
+		checkSharedMailbox(t, q.Mailbox, mailbox, pin)
 	})
 }

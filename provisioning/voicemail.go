@@ -15,14 +15,29 @@ type VoicemailService struct {
 	Users         switchboard.UserStore
 	Mailboxes     switchboard.Mailboxes
 	GreetingStore switchboard.GreetingStore
+	// Shared, when set, opens ring groups' and call queues' own mailboxes too.
+	Shared interface {
+		Has(ctx context.Context, number string) (bool, error)
+	}
 }
 
-// mailbox checks that ext is a user whose voicemail is on.
+// mailbox checks that ext is a user whose voicemail is on, or a ring group's or call queue's
+// own mailbox.
 func (s *VoicemailService) mailbox(ctx context.Context, ext string) error {
 	if err := ValidateExtension(ext); err != nil {
 		return err
 	}
 	u, err := s.Users.User(ctx, ext)
+	if switchboard.ErrorCode(err) == switchboard.ENOTFOUND && s.Shared != nil {
+		has, serr := s.Shared.Has(ctx, ext)
+		switch {
+		case serr != nil:
+			return serr
+		case has:
+			return nil
+		}
+		return switchboard.Errorf(switchboard.ENOTFOUND, "%s has no mailbox", ext)
+	}
 	if err != nil {
 		return err
 	}

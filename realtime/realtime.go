@@ -1,7 +1,8 @@
 // Package realtime writes the tables Asterisk's realtime layer reads per call (through
 // res_config_sqlite3): each user's line in the dial plan (switchboard_lines, read by
 // asterisk/extensions.conf when call control is away) and their mailbox (voicemail, read by
-// app_voicemail). The database is a generated file beside the generated configuration, so
+// app_voicemail), and the shared mailboxes of ring groups and call queues (voicemail too,
+// listed in switchboard_shared_mailboxes). The database is a generated file beside the generated configuration, so
 // Asterisk starts from it like from the others and keeps it while the control plane is away;
 // a change is in effect once committed, with no module reload.
 //
@@ -47,6 +48,9 @@ CREATE TABLE IF NOT EXISTS voicemail (
 	password TEXT NOT NULL,
 	fullname TEXT NOT NULL DEFAULT '',
 	UNIQUE (context, mailbox)
+);
+CREATE TABLE IF NOT EXISTS switchboard_shared_mailboxes (
+	mailbox TEXT PRIMARY KEY
 );
 CREATE TABLE IF NOT EXISTS switchboard_version (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -191,6 +195,32 @@ func (d *DB) Version(ctx context.Context) (int64, error) {
 	return v, nil
 }
 
+// SetSharedMailboxes makes boxes the shared mailboxes (ring groups' and call queues' own)
+// app_voicemail finds, in one transaction: the ones not given any more are removed.
+func (d *DB) SetSharedMailboxes(ctx context.Context, boxes []provisioning.VoicemailBox) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "write shared mailboxes: %v", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM voicemail WHERE context = ? AND mailbox IN
+		(SELECT mailbox FROM switchboard_shared_mailboxes); DELETE FROM switchboard_shared_mailboxes;`, mailboxContext); err != nil {
+		return fmt.Errorf("write shared mailboxes: %w", err)
+	}
+	for _, b := range boxes {
+		if _, err := tx.StmtContext(ctx, d.box).ExecContext(ctx, mailboxContext, b.Mailbox, b.PIN, b.FullName); err != nil {
+			return fmt.Errorf("write shared mailbox %s: %w", b.Mailbox, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO switchboard_shared_mailboxes (mailbox) VALUES (?)`, b.Mailbox); err != nil {
+			return fmt.Errorf("write shared mailbox %s: %w", b.Mailbox, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "commit shared mailboxes: %v", err)
+	}
+	return nil
+}
+
 // Apply writes the changes and their version in one transaction; with full, the given users
 // replace every row.
 func (d *DB) Apply(ctx context.Context, c switchboard.UserChanges, full bool) error {
@@ -200,7 +230,9 @@ func (d *DB) Apply(ctx context.Context, c switchboard.UserChanges, full bool) er
 	}
 	defer tx.Rollback()
 	if full {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM switchboard_lines; DELETE FROM voicemail;`); err != nil {
+		// Every user's line and mailbox; the shared mailboxes (groups', queues') are not users'.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM switchboard_lines;
+			DELETE FROM voicemail WHERE mailbox NOT IN (SELECT mailbox FROM switchboard_shared_mailboxes);`); err != nil {
 			return fmt.Errorf("write realtime tables: %w", err)
 		}
 	}

@@ -114,6 +114,39 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// Shared mailboxes (groups', queues') are replaced as a set and survive a full write of the
+// users; a user's mailbox is never taken for a shared one.
+func TestSharedMailboxes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), provisioning.RealtimeFile)
+	db, err := realtime.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Apply(ctx, switchboard.UserChanges{Users: []switchboard.User{user("1001", "Alice", true)}, Version: 1}, true); err != nil {
+		t.Fatal(err)
+	}
+	sales := provisioning.VoicemailBox{Mailbox: "600", PIN: "5555", FullName: "Sales"}
+	support := provisioning.VoicemailBox{Mailbox: "700", PIN: "7777", FullName: "Support"}
+	if err := db.SetSharedMailboxes(ctx, []provisioning.VoicemailBox{sales, support}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Apply(ctx, switchboard.UserChanges{Users: []switchboard.User{user("1002", "Bob", true)}, Version: 2}, true); err != nil {
+		t.Fatal(err)
+	}
+	_, boxes := rows(t, path)
+	if fmt.Sprint(boxes) != "map[1002:default 1234 Bob 600:default 5555 Sales 700:default 7777 Support]" {
+		t.Errorf("after a full write of the users: %v", boxes)
+	}
+	if err := db.SetSharedMailboxes(ctx, []provisioning.VoicemailBox{{Mailbox: "600", PIN: "1212", FullName: "Sales"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, boxes = rows(t, path); fmt.Sprint(boxes) != "map[1002:default 1234 Bob 600:default 1212 Sales]" {
+		t.Errorf("after replacing the shared mailboxes: %v", boxes)
+	}
+}
+
 // A voicemail table app_voicemail made of its own (before the control plane first wrote the
 // database) is replaced by ours, and the version starts over.
 func TestOpenReplacesForeignTables(t *testing.T) {

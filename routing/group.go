@@ -92,18 +92,26 @@ func (r router) groupNoAnswer(g switchboard.Group, path []string, hops []Forward
 func QueueTimeout(queued Step, lookup Lookup) Step {
 	r := router{caller: queued.Caller, lookup: lookup}
 	q := queued.Queue
-	s := r.destination(switchboard.User{Extension: q.Number, Name: q.Name}, q.NoAnswer, queued.Path, queued.Forwarded,
+	s := r.destination(switchboard.User{Extension: q.Number, Name: q.Name, Voicemail: q.Mailbox}, q.NoAnswer, queued.Path, queued.Forwarded,
 		switchboard.ReasonMaxWait)
 	s.Caller = queued.Caller
 	return s
 }
 
 // destination sends a call that owner (a group, a queue) could not place to its destination: a
-// user's mailbox, another number (never back into the call's path), or a refusal.
+// user's mailbox or owner's own, another number (never back into the call's path), or a
+// refusal.
 func (r router) destination(owner switchboard.User, dest switchboard.GroupDestination, path []string, hops []Forwarding, reason string) Step {
 	refuse := Step{Kind: Reject, Target: owner, Cause: NobodyAvailable, Reason: reason, Path: path, Forwarded: hops}
 	switch dest.Kind {
 	case switchboard.DestinationVoicemail:
+		if dest.Number == owner.Extension {
+			// The group's (queue's) own mailbox; without one, nobody takes the call.
+			if !owner.Voicemail.Enabled {
+				return refuse
+			}
+			return Step{Kind: Voicemail, Target: owner, Greeting: Unavailable, Reason: reason, Path: path, Forwarded: hops}
+		}
 		p, ok := r.lookup(dest.Number)
 		if !ok || p.Room != nil || p.Group != nil || p.Queue != nil {
 			return refuse
@@ -123,7 +131,7 @@ func (r router) destination(owner switchboard.User, dest switchboard.GroupDestin
 	return refuse
 }
 
-// groupTarget names a group where a step names whom it reaches.
+// groupTarget names a group where a step names whom it reaches (its own mailbox too).
 func groupTarget(g switchboard.Group) switchboard.User {
-	return switchboard.User{Extension: g.Number, Name: g.Name}
+	return switchboard.User{Extension: g.Number, Name: g.Name, Voicemail: g.Mailbox}
 }

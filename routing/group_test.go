@@ -15,6 +15,12 @@ func group(number string, strategy switchboard.GroupStrategy, dest switchboard.G
 	return routing.Party{User: switchboard.User{Extension: number}, Group: &g}
 }
 
+// withMailbox gives a group its own mailbox.
+func withMailbox(p routing.Party) routing.Party {
+	p.Group.Mailbox = switchboard.Mailbox{Enabled: true, PIN: "5555"}
+	return p
+}
+
 var (
 	hangup = switchboard.GroupDestination{Kind: switchboard.DestinationHangup}
 	toVM   = func(ext string) switchboard.GroupDestination {
@@ -69,6 +75,11 @@ func TestGroups(t *testing.T) {
 			"ring 601 (1 phones, 10s) | ring 1006 (1 phones, 20s) 601>1006(no_answer) | voicemail 1006 unavailable [no_answer] 601>1006(no_answer)"},
 		// A destination that leads back into the group refuses instead of looping.
 		{"DestinationLoop", "1009", []routing.Party{group("601", switchboard.Hunt, toNumber("601"), "1002"), user("1002")},
+			"ring 601 (1 phones, 10s) | reject no_answer [no_answer]"},
+		// The group's own mailbox takes the call; without one, nobody does.
+		{"OwnMailbox", "1009", []routing.Party{withMailbox(group("601", switchboard.Hunt, toVM("601"), "1002")), user("1002")},
+			"ring 601 (1 phones, 10s) | voicemail 601 unavailable [no_answer]"},
+		{"OwnMailboxOff", "1009", []routing.Party{group("601", switchboard.Hunt, toVM("601"), "1002"), user("1002")},
 			"ring 601 (1 phones, 10s) | reject no_answer [no_answer]"},
 		// Groups reach rooms and other groups.
 		{"ToRoom", "1009", []routing.Party{group("601", switchboard.RingAll, toNumber("800"), "1002"), user("1002", offline), room("800")},

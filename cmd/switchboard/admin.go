@@ -115,6 +115,47 @@ func (c *adminCommand) noAnswer(value string) (*api.GroupDestination, bool) {
 	return &d, true
 }
 
+// voicemail reads the --voicemail (on or off) and --pin flags of a group or a queue, its own
+// mailbox: nil when neither was given. It returns false, having said why, when --voicemail is
+// neither on nor off.
+func (c *adminCommand) voicemail(onoff, pin string) (*api.VoicemailChange, bool) {
+	if !c.given["voicemail"] && !c.given["pin"] {
+		return nil, true
+	}
+	v := &api.VoicemailChange{}
+	if c.given["voicemail"] {
+		on, ok := onOff(onoff)
+		if !ok {
+			fmt.Fprintf(c.stderr, "switchboard %s %s: --voicemail must be on or off\n", c.noun, c.cmd)
+			return nil, false
+		}
+		v.Enabled = &on
+	}
+	if c.given["pin"] {
+		v.PIN = &pin // as given, even "": the server says what is wrong with it
+	}
+	return v, true
+}
+
+// describeMailbox says whether the own mailbox of a group or a queue is on; never its PIN.
+func describeMailbox(v api.Voicemail) string {
+	switch {
+	case v.Enabled && v.PINSet:
+		return "on (PIN set)"
+	case v.Enabled:
+		return "on"
+	}
+	return "off"
+}
+
+// showGeneratedPIN prints the PIN the server generated for the own mailbox of a group or a
+// queue, which only the response that generated it has.
+func showGeneratedPIN(w io.Writer, v api.Voicemail) {
+	if v.PIN != "" {
+		fmt.Fprintf(w, "voicemail PIN: %s (shown once)\n", v.PIN)
+	}
+}
+
 // unknown says that the subcommand is not one of noun's and returns the exit code for it.
 func (c *adminCommand) unknown() int {
 	fmt.Fprintf(c.stderr, "switchboard %s: unknown command %q\n\n%s", c.noun, c.cmd, c.usage)
@@ -158,6 +199,15 @@ func describeDestination(d api.GroupDestination) string {
 		return "number " + d.Number
 	}
 	return "hang up"
+}
+
+// describeNoAnswer says where the unanswered calls of the group or queue owner go, naming its
+// own mailbox as such.
+func describeNoAnswer(owner string, d api.GroupDestination) string {
+	if d.Kind == "voicemail" && d.Number == owner {
+		return describeDestination(d) + " (its own mailbox)"
+	}
+	return describeDestination(d)
 }
 
 // splitExtensions reads "1001, 1002" (--members, --agents) as a list of extensions; "" is an

@@ -15,18 +15,25 @@ const queuesUsage = `usage: switchboard queues <command> [flags]
   add NUMBER --name NAME --agents EXT,EXT,...
              [--strategy ring_all|round_robin|least_recent|fewest_calls]
              [--ring-seconds S] [--max-wait S] [--no-answer hangup|voicemail:EXT|number:NUM]
+             [--voicemail on|off] [--pin PIN]
               create a call queue (ring_all, 15 s of ringing, 300 s of waiting at most, then
-              hang up, unless told otherwise); agents start logged out
+              hang up, no mailbox, unless told otherwise); agents start logged out
   list        list queues
   show NUMBER show a queue, who waits in it and what its agents do now
   set NUMBER [--name NAME] [--agents EXT,EXT,...] [--strategy S] [--ring-seconds S]
              [--max-wait S] [--no-answer hangup|voicemail:EXT|number:NUM]
+             [--voicemail on|off] [--pin PIN]
               change a queue; --agents replaces the whole list (agents who stay keep
               their logins)
   rm NUMBER   delete a queue (agents' calls go on; callers waiting go to its no-answer
               destination)
   login NUMBER EXT | logout NUMBER EXT
               log an agent in to a queue or out of it (agents also dial *45)
+
+--voicemail on gives the queue a mailbox of its own, numbered like the queue, with
+a generated PIN (printed once) unless --pin gives one; --no-answer voicemail:NUMBER
+(the queue's own number) sends the callers who waited too long there, and agents
+listen with *98. --voicemail off keeps the PIN for when it is turned on again.
 
 The CLI talks to the REST API: API_URL (default http://127.0.0.1:8080) and
 API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
@@ -43,10 +50,16 @@ func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ringSeconds := c.flags.Int("ring-seconds", 0, "seconds an agent's phones ring before the queue tries again (5-120)")
 	maxWait := c.flags.Int("max-wait", 0, "seconds a caller waits at most (10-3600)")
 	noAnswer := c.flags.String("no-answer", "", "after the maximum wait: hangup, voicemail:EXT or number:NUM")
+	voicemail := c.flags.String("voicemail", "", "the queue's own mailbox: on or off")
+	pin := c.flags.String("pin", "", "the PIN of the queue's own mailbox, 4 to 10 digits (generated when not given)")
 	if !c.parse() {
 		return 2
 	}
 	destination, ok := c.noAnswer(*noAnswer)
+	if !ok {
+		return 2
+	}
+	mailbox, ok := c.voicemail(*voicemail, *pin)
 	if !ok {
 		return 2
 	}
@@ -69,17 +82,22 @@ func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !c.need("NUMBER") {
 			return 2
 		}
-		req := api.CreateQueueRequest{Number: c.positional[0], Name: *name, Agents: splitExtensions(*agents), NoAnswer: destination}
+		req := api.CreateQueueRequest{Number: c.positional[0], Name: *name, Agents: splitExtensions(*agents),
+			NoAnswer: destination, Voicemail: mailbox}
 		options(&req.Strategy, &req.RingSeconds, &req.MaxWait)
 		var q api.Queue
 		if q, err = c.client.CreateQueue(ctx, req); err == nil {
-			c.print(q, func(w io.Writer) { fmt.Fprintf(w, "created queue %s (%s)\n", q.Number, q.Name); showQueue(w, q) })
+			c.print(q, func(w io.Writer) {
+				fmt.Fprintf(w, "created queue %s (%s)\n", q.Number, q.Name)
+				showQueue(w, q)
+				showGeneratedPIN(w, q.Voicemail)
+			})
 		}
 	case "set":
 		if !c.need("NUMBER") {
 			return 2
 		}
-		req := api.PatchQueueRequest{NoAnswer: destination}
+		req := api.PatchQueueRequest{NoAnswer: destination, Voicemail: mailbox}
 		if c.given["name"] {
 			req.Name = name
 		}
@@ -90,7 +108,11 @@ func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		options(&req.Strategy, &req.RingSeconds, &req.MaxWait)
 		var q api.Queue
 		if q, err = c.client.PatchQueue(ctx, c.positional[0], req); err == nil {
-			c.print(q, func(w io.Writer) { fmt.Fprintf(w, "changed queue %s\n", q.Number); showQueue(w, q) })
+			c.print(q, func(w io.Writer) {
+				fmt.Fprintf(w, "changed queue %s\n", q.Number)
+				showQueue(w, q)
+				showGeneratedPIN(w, q.Voicemail)
+			})
 		}
 	case "list":
 		if !c.need() {
@@ -103,7 +125,7 @@ func queues(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintln(tw, "NUMBER\tNAME\tSTRATEGY\tAGENTS\tMAX WAIT\tNO ANSWER")
 				for _, q := range all {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d s\t%s\n", q.Number, q.Name, q.Strategy, describeAgents(q.Agents),
-						q.MaxWait, describeDestination(q.NoAnswer))
+						q.MaxWait, describeNoAnswer(q.Number, q.NoAnswer))
 				}
 				tw.Flush()
 			})
@@ -160,8 +182,8 @@ func describeAgents(agents []api.QueueAgent) string {
 
 // showQueue prints a queue's settings.
 func showQueue(w io.Writer, q api.Queue) {
-	fmt.Fprintf(w, "agents:        %s (* logged in)\nstrategy:      %s\nring seconds:  %d (each try)\nmax wait:      %d seconds\nno answer:     %s\n",
-		describeAgents(q.Agents), q.Strategy, q.RingSeconds, q.MaxWait, describeDestination(q.NoAnswer))
+	fmt.Fprintf(w, "agents:        %s (* logged in)\nstrategy:      %s\nring seconds:  %d (each try)\nmax wait:      %d seconds\nno answer:     %s\nvoicemail:     %s\n",
+		describeAgents(q.Agents), q.Strategy, q.RingSeconds, q.MaxWait, describeNoAnswer(q.Number, q.NoAnswer), describeMailbox(q.Voicemail))
 }
 
 // showQueueLive prints who waits in a queue and what its agents do, or that call control

@@ -144,3 +144,39 @@ func TestQueuesCLI(t *testing.T) {
 		t.Errorf("no subcommand: exit %d, want 2", code)
 	}
 }
+
+// A queue's own mailbox from the CLI, as a group's (see TestGroupsCLIMailbox).
+func TestQueuesCLIMailbox(t *testing.T) {
+	ctx := context.Background()
+	users := inmem.NewUserStore()
+	store := inmem.NewQueueStore(users)
+	users.CreateUser(ctx, switchboard.User{Extension: "1001", Name: "User 1001"})
+	cli := adminCLI(t, api.Server{
+		Users:  &provisioning.Service{Store: users},
+		Queues: &provisioning.QueueService{Store: store, Live: inmem.NewQueueControl()},
+	}, queues)
+
+	out, errOut, code := cli("add", "700", "--name", "Orders", "--agents", "1001", "--voicemail", "on", "--no-answer", "voicemail:700")
+	q, _ := store.Queue(ctx, "700")
+	if code != 0 || !q.Mailbox.Enabled || len(q.Mailbox.PIN) != 6 ||
+		!strings.Contains(out, "voicemail PIN: "+q.Mailbox.PIN+" (shown once)\n") || !strings.Contains(out, "voicemail:     on (PIN set)\n") {
+		t.Fatalf("queues add --voicemail on: exit %d, stored %+v\n%s%s", code, q.Mailbox, out, errOut)
+	}
+	if out, _, code := cli("show", "700"); code != 0 || !strings.Contains(out, "voicemail:     on (PIN set)\n") ||
+		strings.Contains(out, q.Mailbox.PIN) {
+		t.Errorf("queues show (exit %d):\n%s", code, out)
+	}
+	if out, errOut, code := cli("set", "700", "--voicemail", "off", "--no-answer", "hangup"); code != 0 || !strings.Contains(out, "voicemail:     off\n") {
+		t.Errorf("queues set --voicemail off: exit %d\n%s%s", code, out, errOut)
+	}
+	if after, _ := store.Queue(ctx, "700"); after.Mailbox != (switchboard.Mailbox{PIN: q.Mailbox.PIN}) {
+		t.Errorf("after off: %+v, want the PIN kept", after.Mailbox)
+	}
+	if _, errOut, code := cli("add", "701", "--name", "B", "--agents", "1001", "--no-answer", "voicemail:701"); code != 1 ||
+		!strings.Contains(errOut, "voicemail to the queue's own number needs its own mailbox") {
+		t.Errorf("voicemail to itself without a mailbox: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := cli("set", "700", "--voicemail", "maybe"); code != 2 || !strings.Contains(errOut, "--voicemail must be on or off") {
+		t.Errorf("--voicemail maybe: exit %d, %q", code, errOut)
+	}
+}

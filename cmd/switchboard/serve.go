@@ -80,9 +80,15 @@ func serve(ctx context.Context) error {
 	app := &ari.App{Asterisk: ariClient, Users: directory, Rooms: roomStore, Groups: groupStore, Queues: queueStore, Numbers: db,
 		Records: recorder, Logger: logger.With("component", "calls"), Metrics: ari.NewMetrics(registry)}
 	userService := &provisioning.Service{Store: users, Config: syncer, Presence: ariClient, Directory: directory}
-	queueService := &provisioning.QueueService{Store: queueStore, Live: app}
+	// Ring groups' and call queues' own mailboxes, where app_voicemail finds them: rewritten at
+	// start (the realtime database may have been started afresh) and after every change.
+	shared := &provisioning.SharedMailboxes{Groups: groupStore, Queues: queueStore, Realtime: rt}
+	if err := shared.Sync(ctx); err != nil {
+		logger.Warn("shared mailboxes not written; they are at the next change of a group or queue", "error", err)
+	}
+	queueService := &provisioning.QueueService{Store: queueStore, Live: app, Mailboxes: shared}
 	agiServer := &fastagi.Server{Users: directory, Records: recorder, Features: userService, Queues: queueService,
-		Logger: logger.With("component", "fastagi")}
+		Shared: shared, Logger: logger.With("component", "fastagi")}
 	registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "switchboard_ari_requests_total",
 		Help: "REST requests sent to Asterisk (call control, presence and configuration pushes)."},
 		func() float64 { return float64(ariClient.Requests()) }))
@@ -117,9 +123,9 @@ func serve(ctx context.Context) error {
 
 	server, err := api.NewServer(api.Server{
 		Users:     userService,
-		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes, GreetingStore: mailboxes},
+		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes, GreetingStore: mailboxes, Shared: shared},
 		Rooms:     &provisioning.RoomService{Store: roomStore, Live: app},
-		Groups:    &provisioning.GroupService{Store: groupStore},
+		Groups:    &provisioning.GroupService{Store: groupStore, Mailboxes: shared},
 		Queues:    queueService,
 		Calls:     &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:     cfg.AdminToken,
