@@ -37,6 +37,8 @@ commands:
   groups       manage ring groups: add, list, show, set, rm (run "switchboard groups" for help)
   queues       manage call queues: add, list, show, set, rm, login, logout (run
                "switchboard queues" for help)
+  voicemail    messages and greetings of a mailbox: list, get, heard, move, rm, greetings,
+               greeting-set, greeting-get, greeting-rm (run "switchboard voicemail" for help)
   healthcheck  exit 0 when the local server answers /readyz with 200
 `
 
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string) int {
 		return rooms(ctx, args[1:], os.Stdout, os.Stderr)
 	case "groups":
 		return groups(ctx, args[1:], os.Stdout, os.Stderr)
+	case "voicemail":
+		return voicemailCmd(ctx, args[1:], os.Stdout, os.Stderr)
 	case "queues":
 		return queues(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
