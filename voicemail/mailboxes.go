@@ -51,25 +51,15 @@ func (b *Mailboxes) Messages(ctx context.Context, mailbox string, q switchboard.
 	if err != nil {
 		return switchboard.MessagePage{}, unavailable(err)
 	}
-	// Newest first; the id (time, then counter) breaks ties, so the order is total and a
-	// cursor stays valid while messages move between folders.
-	slices.SortFunc(ms, func(a, b message) int {
-		if c := b.ReceivedAt.Compare(a.ReceivedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
+	// Newest first by id: app_voicemail's ids are the time the message was made and a counter,
+	// of fixed width for the next few centuries, so they sort as the messages came. A page
+	// starts after the cursor's place even when that message has gone meanwhile (deleted).
+	slices.SortFunc(ms, func(a, b message) int { return cmp.Compare(b.ID, a.ID) })
 	start := 0
 	if q.After != "" {
-		start = -1
-		for i, m := range ms {
-			if m.ID == q.After {
-				start = i + 1
-				break
-			}
-		}
-		if start < 0 {
-			return switchboard.MessagePage{}, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s in mailbox %s", q.After, mailbox)
+		start, _ = slices.BinarySearchFunc(ms, q.After, func(m message, after string) int { return cmp.Compare(after, m.ID) })
+		if start < len(ms) && ms[start].ID == q.After {
+			start++
 		}
 	}
 	page := switchboard.MessagePage{Messages: []switchboard.VoicemailMessage{}}

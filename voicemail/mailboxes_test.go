@@ -123,6 +123,11 @@ func TestMessagesNewestFirstWithPages(t *testing.T) {
 		rest.Messages[0].CallerNumber != "" {
 		t.Fatalf("second page %+v, %v", rest, err)
 	}
+	// A cursor whose message has gone (deleted while the client paged) still places the page.
+	gone, err := b.Messages(ctx, "1002", switchboard.MessageQuery{After: "1796374850-000000ff", Limit: 10})
+	if err != nil || len(gone.Messages) != 2 || gone.Messages[0].ID != "1796374800-00000001" {
+		t.Errorf("after a vanished cursor: %+v, %v", gone, err)
+	}
 	old, err := b.Messages(ctx, "1002", switchboard.MessageQuery{Folder: switchboard.FolderOld, Limit: 10})
 	if err != nil || len(old.Messages) != 1 || old.Messages[0].ID != "1796374700-00000000" {
 		t.Errorf("old folder %+v, %v", old, err)
