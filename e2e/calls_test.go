@@ -32,7 +32,7 @@ func TestUnknownExtensionReachesNobody(t *testing.T) {
 		}
 		return nil
 	})
-	for _, dialled := range []string{"4040", "10020", "1002#", "*98"} {
+	for _, dialled := range []string{"4040", "10020", "1002#", "*99"} { // *99: no such feature code
 		res := testbed.RunSIPp(t, ctxT(t, 30*time.Second), testbed.SIPp{
 			Scenario: "call-rejected.xml", Server: s.SIPServer(), Service: dialled,
 			Username: "1001", Password: "alice-password-1", Keys: map[string]string{"caller": "1001"},
