@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 	"github.com/switchboard-pbx/switchboard/voicemail"
+	"github.com/switchboard-pbx/switchboard/voicemail/voicemailtest"
 )
 
 const token = "test-token-0123456789"
@@ -43,7 +44,7 @@ type testAPI struct {
 func newTestAPI(t *testing.T) *testAPI {
 	t.Helper()
 	ta := &testAPI{t: t, store: inmem.NewUserStore(), trig: &triggers{}, spool: t.TempDir()}
-	mailboxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: ta.spool}, Manager: &spoolManager{spool: ta.spool}}
+	mailboxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: ta.spool}, Manager: &voicemailtest.Manager{Spool: ta.spool}}
 	s, err := api.NewServer(api.Server{
 		Users: &provisioning.Service{Store: ta.store, Config: ta.trig, Presence: fakePresence{}},
 		Voicemail: &provisioning.VoicemailService{Users: ta.store, Mailboxes: mailboxes, GreetingStore: mailboxes,

@@ -53,9 +53,8 @@ func (s *Server) getGreeting(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
 		return
 	}
-	g := switchboard.Greeting(chi.URLParam(r, "greeting"))
-	if !g.Valid() {
-		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
+	g, ok := s.greetingOf(w, r)
+	if !ok {
 		return
 	}
 	a, err := s.Voicemail.GreetingAudio(r.Context(), mailboxOf(r), g)
@@ -63,11 +62,18 @@ func (s *Server) getGreeting(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	defer a.Close()
-	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+string(g)+`.wav"`)
-	w.Header().Set("Cache-Control", "private, no-store")
-	http.ServeContent(w, r, "", a.Modified, a.ReadSeekCloser)
+	serveWAV(w, r, string(g), a)
+}
+
+// greetingOf reads the greeting a request names; when it is none, it answers 400 and ok is
+// false.
+func (s *Server) greetingOf(w http.ResponseWriter, r *http.Request) (g switchboard.Greeting, ok bool) {
+	g = switchboard.Greeting(chi.URLParam(r, "greeting"))
+	if !g.Valid() {
+		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
+		return "", false
+	}
+	return g, true
 }
 
 // putGreeting takes the recording as the request body (WAV or MP3, any Content-Type), at most
@@ -98,9 +104,8 @@ func (s *Server) deleteGreeting(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail greetings") {
 		return
 	}
-	g := switchboard.Greeting(chi.URLParam(r, "greeting"))
-	if !g.Valid() {
-		s.writeError(w, r, switchboard.Errorf(switchboard.EINVALID, "greeting must be one of %v", switchboard.Greetings))
+	g, ok := s.greetingOf(w, r)
+	if !ok {
 		return
 	}
 	s.writeDone(w, r, s.Voicemail.DeleteGreeting(r.Context(), mailboxOf(r), g))

@@ -89,8 +89,7 @@ func (s *Server) writeMessage(w http.ResponseWriter, r *http.Request, m switchbo
 	writeJSON(w, http.StatusOK, showMessage(ownerPath(r), m))
 }
 
-// messageAudio streams a recording as audio/wav; http.ServeContent answers Range requests and
-// conditional ones, and sets Content-Length.
+// messageAudio streams a message's recording.
 func (s *Server) messageAudio(w http.ResponseWriter, r *http.Request) {
 	if !s.available(w, r, s.Voicemail != nil, "voicemail messages") {
 		return
@@ -101,9 +100,16 @@ func (s *Server) messageAudio(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	serveWAV(w, r, id, a)
+}
+
+// serveWAV streams a recording named name (a message id, a greeting: never a path) as
+// audio/wav; http.ServeContent answers Range requests and conditional ones, and sets
+// Content-Length. It closes a.
+func serveWAV(w http.ResponseWriter, r *http.Request, name string, a switchboard.AudioFile) {
 	defer a.Close()
 	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+id+`.wav"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.wav"`)
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, "", a.Modified, a.ReadSeekCloser)
 }

@@ -4,69 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/api"
-	"github.com/switchboard-pbx/switchboard/media"
+	"github.com/switchboard-pbx/switchboard/voicemail/voicemailtest"
 )
 
-// spoolManager moves and removes message files as app_voicemail's manager actions do.
-type spoolManager struct{ spool string }
-
-func (m *spoolManager) find(mailbox, folder, id string) (string, error) {
-	txts, _ := filepath.Glob(filepath.Join(m.spool, "voicemail", "default", mailbox, folder, "msg*.txt"))
-	for _, txt := range txts {
-		if b, _ := os.ReadFile(txt); strings.Contains(string(b), "msg_id="+id+"\n") {
-			return strings.TrimSuffix(txt, ".txt"), nil
-		}
-	}
-	return "", switchboard.Errorf(switchboard.ENOTFOUND, "no such message")
-}
-
-func (m *spoolManager) MoveMessage(_ context.Context, mailbox, _, folder, id, to string) error {
-	stem, err := m.find(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(m.spool, "voicemail", "default", mailbox, to)
-	os.MkdirAll(dir, 0o755)
-	n, _ := filepath.Glob(filepath.Join(dir, "msg*.txt"))
-	dst := filepath.Join(dir, fmt.Sprintf("msg%04d", len(n)))
-	os.Rename(stem+".wav", dst+".wav")
-	return os.Rename(stem+".txt", dst+".txt")
-}
-
-func (m *spoolManager) RemoveMessage(_ context.Context, mailbox, _, folder, id string) error {
-	stem, err := m.find(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	os.Remove(stem + ".wav")
-	return os.Remove(stem + ".txt")
-}
-
-// leaveMessage writes a one-second message into ext's new folder.
+// leaveMessage writes a one-second message from Alice into ext's new folder.
 func (ta *testAPI) leaveMessage(ext, id string) {
 	ta.t.Helper()
-	dir := filepath.Join(ta.spool, "voicemail", "default", ext, "INBOX")
-	os.MkdirAll(dir, 0o755)
-	n, _ := filepath.Glob(filepath.Join(dir, "msg*.txt"))
-	stem := filepath.Join(dir, fmt.Sprintf("msg%04d", len(n)))
-	info := fmt.Sprintf("[message]\ncallerid=\"Alice\" <1001>\norigtime=%d\nmsg_id=%s\nduration=1\n", time.Now().Unix(), id)
-	if err := os.WriteFile(stem+".txt", []byte(info), 0o644); err != nil {
-		ta.t.Fatal(err)
-	}
-	var wav bytes.Buffer
-	media.WriteWAV(&wav, make([]int16, 8000), 8000)
-	if err := os.WriteFile(stem+".wav", wav.Bytes(), 0o644); err != nil {
-		ta.t.Fatal(err)
-	}
+	n, _ := filepath.Glob(filepath.Join(ta.spool, "voicemail", "default", ext, "INBOX", "msg*.txt"))
+	voicemailtest.Leave(ta.t, ta.spool, ext, "INBOX", len(n), id, `"Alice" <1001>`, time.Now(), make([]int16, 8000))
 }
 
 func TestVoicemailMessages(t *testing.T) {

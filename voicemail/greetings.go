@@ -94,19 +94,7 @@ func (b *Mailboxes) GreetingAudio(ctx context.Context, mailbox string, g switchb
 	if err != nil {
 		return switchboard.AudioFile{}, err
 	}
-	f, err := os.Open(stem + ".wav")
-	if errors.Is(err, fs.ErrNotExist) {
-		return switchboard.AudioFile{}, switchboard.Errorf(switchboard.ENOTFOUND, "mailbox %s has no %s greeting", mailbox, g)
-	}
-	if err != nil {
-		return switchboard.AudioFile{}, unavailable(err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return switchboard.AudioFile{}, unavailable(err)
-	}
-	return switchboard.AudioFile{ReadSeekCloser: f, Size: st.Size(), Modified: st.ModTime()}, nil
+	return openAudio(stem+".wav", switchboard.Errorf(switchboard.ENOTFOUND, "mailbox %s has no %s greeting", mailbox, g))
 }
 
 // SetGreeting writes a greeting as Asterisk plays it (8 kHz 16-bit WAV): into a file of its

@@ -85,9 +85,14 @@ func (b *Mailboxes) Audio(ctx context.Context, mailbox, id string) (switchboard.
 	if err != nil {
 		return switchboard.AudioFile{}, err
 	}
-	f, err := os.Open(m.audio)
+	return openAudio(m.audio, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s in mailbox %s", id, mailbox))
+}
+
+// openAudio opens a recording of the spool; gone is the error for a file that is not there.
+func openAudio(path string, gone error) (switchboard.AudioFile, error) {
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
-		return switchboard.AudioFile{}, switchboard.Errorf(switchboard.ENOTFOUND, "no message %s in mailbox %s", id, mailbox)
+		return switchboard.AudioFile{}, gone
 	}
 	if err != nil {
 		return switchboard.AudioFile{}, unavailable(err)

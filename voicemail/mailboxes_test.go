@@ -5,97 +5,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/media"
 	"github.com/switchboard-pbx/switchboard/voicemail"
+	"github.com/switchboard-pbx/switchboard/voicemail/voicemailtest"
 )
 
-// leave writes a message as app_voicemail does: msgNNNN.txt and msgNNNN.wav in a folder.
+// leave writes a message of seconds of silence (see voicemailtest.Leave).
 func leave(t *testing.T, spool, mailbox, folder string, n int, id, callerID string, at time.Time, seconds float64) {
 	t.Helper()
-	dir := filepath.Join(spool, "voicemail", "default", mailbox, folder)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	stem := filepath.Join(dir, fmt.Sprintf("msg%04d", n))
-	info := fmt.Sprintf(";\n; Message Information file\n;\n[message]\norigmailbox=%s\ncontext=switchboard\n"+
-		"callerid=%s\norigdate=whenever\norigtime=%d\ncategory=\nmsg_id=%s\nflag=\nduration=%d\n",
-		mailbox, callerID, at.Unix(), id, int(seconds))
-	if err := os.WriteFile(stem+".txt", []byte(info), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(stem + ".wav")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := media.WriteWAV(f, make([]int16, int(seconds*8000)), 8000); err != nil {
-		t.Fatal(err)
-	}
+	voicemailtest.Leave(t, spool, mailbox, folder, n, id, callerID, at, make([]int16, int(seconds*8000)))
 }
 
-// fakeManager does what app_voicemail's manager actions do to the files (without the
-// resequencing, which the reader must not depend on anyway).
-type fakeManager struct {
-	spool string
-	calls []string
-	fail  error
-}
-
-func (m *fakeManager) stem(mailbox, folder, id string) (string, error) {
-	matches, _ := filepath.Glob(filepath.Join(m.spool, "voicemail", "default", mailbox, folder, "msg*.txt"))
-	for _, txt := range matches {
-		b, _ := os.ReadFile(txt)
-		if strings.Contains(string(b), "msg_id="+id+"\n") {
-			return strings.TrimSuffix(txt, ".txt"), nil
-		}
-	}
-	return "", switchboard.Errorf(switchboard.ENOTFOUND, "message move failed")
-}
-
-func (m *fakeManager) MoveMessage(ctx context.Context, mailbox, vmContext, folder, id, to string) error {
-	m.calls = append(m.calls, fmt.Sprintf("move %s@%s %s %s -> %s", mailbox, vmContext, folder, id, to))
-	if m.fail != nil {
-		return m.fail
-	}
-	stem, err := m.stem(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(m.spool, "voicemail", "default", mailbox, to)
-	os.MkdirAll(dir, 0o755)
-	existing, _ := filepath.Glob(filepath.Join(dir, "msg*.txt"))
-	dst := filepath.Join(dir, fmt.Sprintf("msg%04d", len(existing)))
-	for _, ext := range []string{".txt", ".wav"} {
-		if err := os.Rename(stem+ext, dst+ext); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m *fakeManager) RemoveMessage(ctx context.Context, mailbox, vmContext, folder, id string) error {
-	m.calls = append(m.calls, fmt.Sprintf("remove %s@%s %s %s", mailbox, vmContext, folder, id))
-	stem, err := m.stem(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	os.Remove(stem + ".txt")
-	return os.Remove(stem + ".wav")
-}
-
-func setup(t *testing.T) (*voicemail.Mailboxes, *fakeManager, string) {
+func setup(t *testing.T) (*voicemail.Mailboxes, *voicemailtest.Manager, string) {
 	spool := t.TempDir()
 	base := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 	leave(t, spool, "1002", "INBOX", 0, "1796374800-00000001", `"Alice Smith" <1001>`, base, 3.5)
 	leave(t, spool, "1002", "INBOX", 1, "1796374900-00000002", `<1003>`, base.Add(100*time.Second), 1)
 	leave(t, spool, "1002", "Old", 0, "1796374700-00000000", `Unknown`, base.Add(-100*time.Second), 2)
 	leave(t, spool, "1005", "INBOX", 0, "1796374950-00000003", `"Eve" <1005>`, base.Add(150*time.Second), 1)
-	m := &fakeManager{spool: spool}
+	m := &voicemailtest.Manager{Spool: spool}
 	return &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: spool}, Manager: m}, m, spool
 }
 
@@ -152,13 +84,13 @@ func TestMoveAndDeleteGoThroughAsterisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"move 1002@default INBOX 1796374800-00000001 -> Old", "remove 1002@default INBOX 1796374900-00000002"}
-	if fmt.Sprint(m.calls) != fmt.Sprint(want) {
-		t.Errorf("manager actions %q, want %q", m.calls, want)
+	if fmt.Sprint(m.Calls) != fmt.Sprint(want) {
+		t.Errorf("manager actions %q, want %q", m.Calls, want)
 	}
 	if _, err := b.Message(ctx, "1002", "1796374900-00000002"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Errorf("deleted message: %v", err)
 	}
-	m.fail = switchboard.Errorf(switchboard.EUNAVAILABLE, "Asterisk is down")
+	m.Fail = switchboard.Errorf(switchboard.EUNAVAILABLE, "Asterisk is down")
 	if _, err := b.Move(ctx, "1002", "1796374700-00000000", switchboard.FolderWork); switchboard.ErrorCode(err) != switchboard.EUNAVAILABLE {
 		t.Errorf("move with Asterisk down: %v", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,40 +15,8 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 	"github.com/switchboard-pbx/switchboard/voicemail"
+	"github.com/switchboard-pbx/switchboard/voicemail/voicemailtest"
 )
-
-// renamingManager files and removes messages as app_voicemail's manager actions do.
-type renamingManager struct{ spool string }
-
-func (m renamingManager) stem(mailbox, folder, id string) (string, error) {
-	txts, _ := filepath.Glob(filepath.Join(m.spool, "voicemail/default", mailbox, folder, "msg*.txt"))
-	for _, txt := range txts {
-		if b, _ := os.ReadFile(txt); strings.Contains(string(b), "msg_id="+id+"\n") {
-			return strings.TrimSuffix(txt, ".txt"), nil
-		}
-	}
-	return "", switchboard.Errorf(switchboard.ENOTFOUND, "no such message")
-}
-
-func (m renamingManager) MoveMessage(_ context.Context, mailbox, _, folder, id, to string) error {
-	stem, err := m.stem(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(m.spool, "voicemail/default", mailbox, to)
-	os.MkdirAll(dir, 0o755)
-	os.Rename(stem+".wav", filepath.Join(dir, "msg0000.wav"))
-	return os.Rename(stem+".txt", filepath.Join(dir, "msg0000.txt"))
-}
-
-func (m renamingManager) RemoveMessage(_ context.Context, mailbox, _, folder, id string) error {
-	stem, err := m.stem(mailbox, folder, id)
-	if err != nil {
-		return err
-	}
-	os.Remove(stem + ".wav")
-	return os.Remove(stem + ".txt")
-}
 
 // The voicemail CLI against the real API handler, over a spool in a temporary directory.
 func TestVoicemailCLI(t *testing.T) {
@@ -60,15 +27,12 @@ func TestVoicemailCLI(t *testing.T) {
 		Voicemail: switchboard.Mailbox{Enabled: true, PIN: "1234"}}); err != nil {
 		t.Fatal(err)
 	}
-	inbox := filepath.Join(spool, "voicemail/default/1002/INBOX")
-	os.MkdirAll(inbox, 0o755)
 	const id = "1796374800-0000000c"
-	os.WriteFile(filepath.Join(inbox, "msg0000.txt"), []byte(fmt.Sprintf(
-		"[message]\ncallerid=\"Alice\" <1001>\norigtime=%d\nmsg_id=%s\nduration=1\n", time.Now().Unix(), id)), 0o644)
 	var wav bytes.Buffer
-	media.WriteWAV(&wav, media.Tone(700, -12, 8000, 8000), 8000)
-	os.WriteFile(filepath.Join(inbox, "msg0000.wav"), wav.Bytes(), 0o644)
-	boxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: spool}, Manager: renamingManager{spool}}
+	tone := media.Tone(700, -12, 8000, 8000)
+	media.WriteWAV(&wav, tone, 8000)
+	voicemailtest.Leave(t, spool, "1002", "INBOX", 0, id, `"Alice" <1001>`, time.Now(), tone)
+	boxes := &voicemail.Mailboxes{Spool: voicemail.Spool{Dir: spool}, Manager: &voicemailtest.Manager{Spool: spool}}
 	cli := adminCLI(t, api.Server{
 		Users:     &provisioning.Service{Store: store, Config: noConfig{}, Presence: offlinePresence{}},
 		Voicemail: &provisioning.VoicemailService{Users: store, Mailboxes: boxes, GreetingStore: boxes},
