@@ -60,57 +60,32 @@ func maxSamples(max time.Duration, rate int) int {
 
 // decodeWAV returns the samples of a WAV file mixed to mono, in [-1, 1), and their rate.
 func decodeWAV(data []byte, max time.Duration) ([]float64, int, error) {
-	var tag, channels, bits int
-	var rate int
-	haveFormat := false
-	for off := 12; off+8 <= len(data); {
-		id, size := string(data[off:off+4]), int(binary.LittleEndian.Uint32(data[off+4:off+8]))
-		off += 8
-		if size < 0 || size > len(data)-off {
-			size = len(data) - off // a header that was never fixed up (streamed): to the end
-		}
-		body := data[off : off+size]
-		off += size + size%2
-		switch id {
-		case "fmt ":
-			if size < 16 {
-				return nil, 0, fmt.Errorf("%w: short fmt chunk", ErrNotAudio)
-			}
-			tag = int(binary.LittleEndian.Uint16(body[0:2]))
-			channels = int(binary.LittleEndian.Uint16(body[2:4]))
-			rate = int(binary.LittleEndian.Uint32(body[4:8]))
-			bits = int(binary.LittleEndian.Uint16(body[14:16]))
-			if tag == wavFormatExtensible && size >= 26 {
-				tag = int(binary.LittleEndian.Uint16(body[24:26]))
-			}
-			if channels < 1 || channels > 8 || rate < 4000 || rate > 192000 {
-				return nil, 0, fmt.Errorf("%w: %d channels at %d Hz", ErrNotAudio, channels, rate)
-			}
-			haveFormat = true
-		case "data":
-			if !haveFormat {
-				return nil, 0, fmt.Errorf("%w: data before fmt", ErrNotAudio)
-			}
-			sample, width, err := sampleReader(tag, bits)
-			if err != nil {
-				return nil, 0, err
-			}
-			frames := len(body) / (width * channels)
-			if frames > maxSamples(max, rate) {
-				return nil, 0, ErrTooLong
-			}
-			mono := make([]float64, frames)
-			for i := range mono {
-				var sum float64
-				for c := range channels {
-					sum += sample(body[(i*channels+c)*width:])
-				}
-				mono[i] = sum / float64(channels)
-			}
-			return mono, rate, nil
-		}
+	l, err := parseWAV(data, int64(len(data)))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrNotAudio, err)
 	}
-	return nil, 0, fmt.Errorf("%w: no data chunk", ErrNotAudio)
+	channels, rate := l.Format.Channels, l.Format.SampleRate
+	if channels < 1 || channels > 8 || rate < 4000 || rate > 192000 {
+		return nil, 0, fmt.Errorf("%w: %d channels at %d Hz", ErrNotAudio, channels, rate)
+	}
+	sample, width, err := sampleReader(l.Tag, l.Format.BitsPerSample)
+	if err != nil {
+		return nil, 0, err
+	}
+	body := data[l.DataOffset : l.DataOffset+l.DataSize]
+	frames := len(body) / (width * channels)
+	if frames > maxSamples(max, rate) {
+		return nil, 0, ErrTooLong
+	}
+	mono := make([]float64, frames)
+	for i := range mono {
+		var sum float64
+		for c := range channels {
+			sum += sample(body[(i*channels+c)*width:])
+		}
+		mono[i] = sum / float64(channels)
+	}
+	return mono, rate, nil
 }
 
 // sampleReader returns how to read one sample of a WAV format, and its width in bytes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // The WAV files this package reads and writes: RIFF/WAVE with one "fmt " chunk of linear PCM
@@ -41,74 +42,101 @@ var ErrNotWAV = errors.New("not a WAV file")
 // Chunks other than "fmt " and "data" (LIST, fact, …) are skipped; a data chunk whose size is
 // unknown (0 or 0xFFFFFFFF, as streaming writers leave it) runs to the end of the input.
 func ReadWAV(r io.Reader) ([]int16, WAVFormat, error) {
-	var format WAVFormat
-	var riff [12]byte
-	if _, err := io.ReadFull(r, riff[:]); err != nil {
-		return nil, format, fmt.Errorf("read wav header: %w", ErrNotWAV)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, WAVFormat{}, fmt.Errorf("read wav: %w", err)
 	}
-	if string(riff[0:4]) != "RIFF" || string(riff[8:12]) != "WAVE" {
-		return nil, format, ErrNotWAV
+	l, err := parseWAV(b, int64(len(b)))
+	if err != nil {
+		return nil, l.Format, err
+	}
+	if l.Tag != wavFormatPCM {
+		return nil, l.Format, fmt.Errorf("read wav: format %#x is not linear PCM", l.Tag)
+	}
+	if l.Format.BitsPerSample != 16 || l.Format.Channels != 1 || l.Format.SampleRate <= 0 {
+		return nil, l.Format, fmt.Errorf("read wav: %s, want 16-bit mono PCM", l.Format)
+	}
+	data := b[l.DataOffset : l.DataOffset+l.DataSize]
+	samples := make([]int16, len(data)/2)
+	for i := range samples {
+		samples[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
+	}
+	return samples, l.Format, nil
+}
+
+// WAVLayout is where a WAV file keeps what: its format (Tag is the format code: 1 for PCM, the
+// sub-format of WAVE_FORMAT_EXTENSIBLE) and the offset and length of its audio.
+type WAVLayout struct {
+	Tag        int
+	Format     WAVFormat
+	ByteRate   int
+	DataOffset int64
+	DataSize   int64
+}
+
+// Duration is how long the audio plays.
+func (l WAVLayout) Duration() time.Duration {
+	if l.ByteRate <= 0 {
+		return 0
+	}
+	return time.Duration(l.DataSize) * time.Second / time.Duration(l.ByteRate)
+}
+
+// ReadWAVLayout reads the layout of a WAV file of size bytes from its start, without reading
+// its audio: the chunks before the audio must lie within the first 64 KiB.
+func ReadWAVLayout(r io.Reader, size int64) (WAVLayout, error) {
+	head := make([]byte, min(size, 64<<10))
+	if _, err := io.ReadFull(r, head); err != nil {
+		return WAVLayout{}, fmt.Errorf("read wav header: %w", err)
+	}
+	return parseWAV(head, size)
+}
+
+// parseWAV walks the chunks of a WAV file whose first bytes are head and whose length is size.
+// A data chunk whose size is unknown (0 or 0xFFFFFFFF), or larger than what the file holds
+// (a recording cut short, a corrupt header), runs to the end of the file.
+func parseWAV(head []byte, size int64) (WAVLayout, error) {
+	var l WAVLayout
+	if len(head) < 12 || string(head[0:4]) != "RIFF" || string(head[8:12]) != "WAVE" {
+		return l, ErrNotWAV
 	}
 	haveFormat := false
-	for {
-		var hdr [8]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			if haveFormat {
-				return nil, format, errors.New("read wav: no data chunk")
-			}
-			return nil, format, errors.New("read wav: no fmt chunk")
-		}
-		id, size := string(hdr[0:4]), binary.LittleEndian.Uint32(hdr[4:8])
+	for off := int64(12); off+8 <= int64(len(head)); {
+		id, n := string(head[off:off+4]), int64(binary.LittleEndian.Uint32(head[off+4:off+8]))
+		off += 8
 		switch id {
 		case "fmt ":
-			if size < 16 || size > 1024 {
-				return nil, format, fmt.Errorf("read wav: bad fmt chunk size %d", size)
+			if n < 16 || n > 1024 || off+n > int64(len(head)) {
+				return l, fmt.Errorf("read wav: bad fmt chunk size %d", n)
 			}
-			b := make([]byte, size+size%2)
-			if _, err := io.ReadFull(r, b); err != nil {
-				return nil, format, fmt.Errorf("read wav fmt chunk: %w", err)
+			b := head[off : off+n]
+			l.Tag = int(binary.LittleEndian.Uint16(b[0:2]))
+			if l.Tag == wavFormatExtensible && n >= 26 {
+				l.Tag = int(binary.LittleEndian.Uint16(b[24:26])) // the sub-format GUID starts with the tag
 			}
-			tag := binary.LittleEndian.Uint16(b[0:2])
-			if tag == wavFormatExtensible && size >= 40 {
-				tag = binary.LittleEndian.Uint16(b[24:26]) // the sub-format GUID starts with the tag
-			}
-			format = WAVFormat{
+			l.Format = WAVFormat{
 				Channels:      int(binary.LittleEndian.Uint16(b[2:4])),
 				SampleRate:    int(binary.LittleEndian.Uint32(b[4:8])),
 				BitsPerSample: int(binary.LittleEndian.Uint16(b[14:16])),
 			}
-			if tag != wavFormatPCM {
-				return nil, format, fmt.Errorf("read wav: format %#x is not linear PCM", tag)
-			}
-			if format.BitsPerSample != 16 || format.Channels != 1 || format.SampleRate <= 0 {
-				return nil, format, fmt.Errorf("read wav: %s, want 16-bit mono PCM", format)
-			}
+			l.ByteRate = int(binary.LittleEndian.Uint32(b[8:12]))
 			haveFormat = true
 		case "data":
 			if !haveFormat {
-				return nil, format, errors.New("read wav: data chunk before fmt chunk")
+				return l, errors.New("read wav: data chunk before fmt chunk")
 			}
-			// Read what is there rather than allocate what the header claims: a writer that
-			// died before fixing the header, or a corrupt one, may claim gigabytes.
-			src := r
-			if size != 0 && size != 0xFFFFFFFF {
-				src = io.LimitReader(r, int64(size))
+			l.DataOffset, l.DataSize = off, n
+			if n == 0 || n == 0xFFFFFFFF || n > size-off {
+				l.DataSize = size - off
 			}
-			data, err := io.ReadAll(src)
-			if err != nil {
-				return nil, format, fmt.Errorf("read wav data: %w", err)
-			}
-			samples := make([]int16, len(data)/2)
-			for i := range samples {
-				samples[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
-			}
-			return samples, format, nil
-		default:
-			if _, err := io.CopyN(io.Discard, r, int64(size)+int64(size%2)); err != nil {
-				return nil, format, fmt.Errorf("read wav: skip %q chunk: %w", id, err)
-			}
+			return l, nil
 		}
+		off += n + n%2
 	}
+	if haveFormat {
+		return l, errors.New("read wav: no data chunk")
+	}
+	return l, errors.New("read wav: no fmt chunk")
 }
 
 func wavHeader(sampleRate int, dataBytes uint32) []byte {

@@ -81,11 +81,11 @@ func (b *Mailboxes) greeting(mailbox string, g switchboard.Greeting) (switchboar
 	if err != nil {
 		return switchboard.GreetingInfo{}, unavailable(err)
 	}
-	d, err := wavDuration(f, st.Size())
+	l, err := media.ReadWAVLayout(f, st.Size())
 	if err != nil {
 		return switchboard.GreetingInfo{}, unavailable(fmt.Errorf("greeting %s: %w", stem, err))
 	}
-	return switchboard.GreetingInfo{Greeting: g, Mailbox: mailbox, Duration: d, Size: st.Size(), Modified: st.ModTime()}, nil
+	return switchboard.GreetingInfo{Greeting: g, Mailbox: mailbox, Duration: l.Duration(), Size: st.Size(), Modified: st.ModTime()}, nil
 }
 
 // GreetingAudio opens a greeting's recording.

@@ -11,10 +11,8 @@ package voicemail
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -24,6 +22,7 @@ import (
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/media"
 )
 
 // Context is the voicemail context of every mailbox (asterisk/extensions.conf leaves messages
@@ -162,7 +161,8 @@ func readMessage(stem string) (message, error) {
 		return message{}, err
 	}
 	m.Size = st.Size()
-	m.Duration, err = wavDuration(f, st.Size())
+	l, err := media.ReadWAVLayout(f, st.Size())
+	m.Duration = l.Duration()
 	if err != nil {
 		// A recording still being written has no final header yet; fall back to its text.
 		secs, _ := strconv.Atoi(fields["duration"])
@@ -199,53 +199,4 @@ func parseCallerID(s string) (name, number string) {
 		return "", ""
 	}
 	return "", s
-}
-
-// wavDuration reads a RIFF/WAVE header and returns how long its data chunk plays.
-func wavDuration(r io.Reader, size int64) (time.Duration, error) {
-	var riff [12]byte
-	if _, err := io.ReadFull(r, riff[:]); err != nil {
-		return 0, err
-	}
-	if string(riff[0:4]) != "RIFF" || string(riff[8:12]) != "WAVE" {
-		return 0, errors.New("not a WAV file")
-	}
-	var byteRate uint32
-	read := int64(12)
-	for read+8 <= size {
-		var hdr [8]byte
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
-			return 0, err
-		}
-		read += 8
-		id, n := string(hdr[0:4]), int64(binary.LittleEndian.Uint32(hdr[4:8]))
-		switch id {
-		case "fmt ":
-			if n < 16 {
-				return 0, errors.New("short fmt chunk")
-			}
-			var f [16]byte
-			if _, err := io.ReadFull(r, f[:]); err != nil {
-				return 0, err
-			}
-			byteRate = binary.LittleEndian.Uint32(f[8:12])
-			if _, err := io.CopyN(io.Discard, r, n-16+n%2); err != nil {
-				return 0, err
-			}
-		case "data":
-			if byteRate == 0 {
-				return 0, errors.New("data before fmt")
-			}
-			// Asterisk fixes the sizes when the recording ends; trust the file's length
-			// when the header says more than there is.
-			n = min(n, size-read)
-			return time.Duration(n) * time.Second / time.Duration(byteRate), nil
-		default:
-			if _, err := io.CopyN(io.Discard, r, n+n%2); err != nil {
-				return 0, err
-			}
-		}
-		read += n + n%2
-	}
-	return 0, errors.New("no data chunk")
 }
