@@ -80,7 +80,13 @@ type Notifier struct {
 	wake    chan struct{}
 }
 
-type watch struct{ since, until time.Time }
+// watch is a mailbox looked at: since when, until when, and the messages dealt with already
+// (queued, or left for a user without an address), which are not asked about again. Only Run's
+// goroutine reads and writes done.
+type watch struct {
+	since, until time.Time
+	done         map[string]bool
+}
 
 // Watch starts looking at mailbox's new messages; it never blocks.
 func (n *Notifier) Watch(mailbox string) {
@@ -92,6 +98,7 @@ func (n *Notifier) Watch(mailbox string) {
 	w, ok := n.watched[mailbox]
 	if !ok {
 		w.since = now.Add(-time.Second) // origtime is whole seconds
+		w.done = map[string]bool{}
 	}
 	w.until = now.Add(n.watchFor())
 	n.watched[mailbox] = w
@@ -123,7 +130,7 @@ func (n *Notifier) Run(ctx context.Context) {
 		n.Logger.Warn("voicemail mail: could not look for messages left while away", "error", err)
 	} else {
 		for ext := range owners {
-			n.collect(ctx, ext, time.Now().Add(-24*time.Hour))
+			n.collect(ctx, ext, time.Now().Add(-24*time.Hour), map[string]bool{})
 		}
 	}
 	tick := time.NewTicker(n.Poll)
@@ -151,21 +158,22 @@ func (n *Notifier) Run(ctx context.Context) {
 func (n *Notifier) scan(ctx context.Context) {
 	now := time.Now()
 	n.mu.Lock()
-	due := map[string]time.Time{}
+	due := map[string]watch{}
 	for box, w := range n.watched {
-		due[box] = w.since
+		due[box] = w
 		if now.After(w.until) {
 			delete(n.watched, box)
 		}
 	}
 	n.mu.Unlock()
-	for box, since := range due {
-		n.collect(ctx, box, since)
+	for box, w := range due {
+		n.collect(ctx, box, w.since, w.done)
 	}
 }
 
-// collect puts mailbox's new messages received since then into the outbox.
-func (n *Notifier) collect(ctx context.Context, mailbox string, since time.Time) {
+// collect puts mailbox's new messages received since then into the outbox, all but those in
+// done, and adds the ones it dealt with to done.
+func (n *Notifier) collect(ctx context.Context, mailbox string, since time.Time, done map[string]bool) {
 	ms, err := n.Mailboxes.Spool.folder(mailbox, switchboard.FolderNew)
 	if err != nil {
 		n.Logger.Warn("voicemail mail: cannot read the mailbox", "mailbox", mailbox, "error", err)
@@ -173,12 +181,18 @@ func (n *Notifier) collect(ctx context.Context, mailbox string, since time.Time)
 	}
 	var to string
 	for _, m := range ms {
-		if m.ReceivedAt.Before(since) {
+		if m.ReceivedAt.Before(since) || done[m.ID] {
 			continue
 		}
 		if to == "" {
-			if to, err = n.Owners.Email(ctx, mailbox); err != nil || to == "" {
-				return // no address (or the database is away: the start-up sweep catches up)
+			if to, err = n.Owners.Email(ctx, mailbox); err != nil {
+				return // the database is away: the next look (or the start-up sweep) catches up
+			}
+			if to == "" {
+				for _, m := range ms {
+					done[m.ID] = true // no address: no letter
+				}
+				return
 			}
 		}
 		added, err := n.Outbox.Add(ctx, MailJob{Mailbox: mailbox, MessageID: m.ID, To: to})
@@ -186,6 +200,7 @@ func (n *Notifier) collect(ctx context.Context, mailbox string, since time.Time)
 			n.Logger.Warn("voicemail mail: cannot queue a letter", "mailbox", mailbox, "message", m.ID, "error", err)
 			continue
 		}
+		done[m.ID] = true
 		if added {
 			n.Logger.Info("voicemail mail queued", "mailbox", mailbox, "message", m.ID)
 			select {
