@@ -108,13 +108,21 @@ func generatedPIN(m switchboard.Mailbox, asked *switchboard.Mailbox) string {
 	return ""
 }
 
-// voicemailPatch is the change a patch request makes to the own mailbox of a group or a queue,
-// and whether it may generate a PIN: it turns the mailbox on without giving one.
-func voicemailPatch(v *VoicemailChange) (*provisioning.VoicemailPatch, bool) {
+// voicemailPatch is the change a patch request makes to a mailbox (a user's, a group's or a
+// queue's own).
+func voicemailPatch(v *VoicemailChange) *provisioning.VoicemailPatch {
 	if v == nil {
-		return nil, false
+		return nil
 	}
-	return &provisioning.VoicemailPatch{Enabled: v.Enabled, PIN: v.PIN}, v.Enabled != nil && *v.Enabled && v.PIN == nil
+	return &provisioning.VoicemailPatch{Enabled: v.Enabled, PIN: v.PIN}
+}
+
+// generatedBy is the PIN an update generated (p.Generated), which its response shows once.
+func generatedBy(p *provisioning.VoicemailPatch) string {
+	if p == nil {
+		return ""
+	}
+	return p.Generated
 }
 
 func fromDestination(d *GroupDestination) *switchboard.GroupDestination {
@@ -194,14 +202,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	number := chi.URLParam(r, "number")
-	mailbox, mayGenerate := voicemailPatch(req.Voicemail)
-	// Turning the mailbox on generates a PIN when it has none: show that one, once.
-	hadPIN := true
-	if mayGenerate {
-		if before, err := s.Groups.Group(r.Context(), number); err == nil {
-			hadPIN = before.Mailbox.PIN != ""
-		}
-	}
+	mailbox := voicemailPatch(req.Voicemail)
 	g, err := s.Groups.UpdateGroup(r.Context(), number, provisioning.GroupPatch{
 		Name: req.Name, Members: req.Members, Strategy: fromString[switchboard.GroupStrategy](req.Strategy), RingSeconds: req.RingSeconds,
 		Timeout: req.Timeout, NoAnswer: fromDestination(req.NoAnswer), Mailbox: mailbox})
@@ -210,9 +211,7 @@ func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := toGroup(g)
-	if !hadPIN {
-		out.Voicemail.PIN = g.Mailbox.PIN
-	}
+	out.Voicemail.PIN = generatedBy(mailbox) // shown once
 	writeJSON(w, http.StatusOK, out)
 }
 

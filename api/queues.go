@@ -212,14 +212,7 @@ func (s *Server) patchQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	number := chi.URLParam(r, "number")
-	mailbox, mayGenerate := voicemailPatch(req.Voicemail)
-	// Turning the mailbox on generates a PIN when it has none: show that one, once.
-	hadPIN := true
-	if mayGenerate {
-		if before, err := s.Queues.Queue(r.Context(), number); err == nil {
-			hadPIN = before.Mailbox.PIN != ""
-		}
-	}
+	mailbox := voicemailPatch(req.Voicemail)
 	q, err := s.Queues.UpdateQueue(r.Context(), number, provisioning.QueuePatch{
 		Name: req.Name, Agents: req.Agents, Strategy: fromString[switchboard.QueueStrategy](req.Strategy), RingSeconds: req.RingSeconds,
 		MaxWait: req.MaxWait, NoAnswer: fromDestination(req.NoAnswer), Mailbox: mailbox})
@@ -228,9 +221,7 @@ func (s *Server) patchQueue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := toQueue(q)
-	if !hadPIN {
-		out.Voicemail.PIN = q.Mailbox.PIN
-	}
+	out.Voicemail.PIN = generatedBy(mailbox) // shown once
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -255,26 +255,14 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	}
 	p := provisioning.UserPatch{Name: req.Name, Email: req.Email, Password: req.Password,
 		RingTimeout: req.RingTimeout, Calls: req.CallSettingsChange.patch()}
-	if req.Voicemail != nil {
-		p.Voicemail = &provisioning.VoicemailPatch{Enabled: req.Voicemail.Enabled, PIN: req.Voicemail.PIN}
-	}
-	ext := chi.URLParam(r, "ext")
-	// Turning voicemail on generates a PIN when the mailbox has none: show that one, once.
-	hadPIN := true
-	if v := req.Voicemail; v != nil && v.Enabled != nil && *v.Enabled && v.PIN == nil {
-		if before, err := s.Users.User(r.Context(), ext); err == nil {
-			hadPIN = before.Voicemail.PIN != ""
-		}
-	}
-	u, err := s.Users.UpdateUser(r.Context(), ext, p)
+	p.Voicemail = voicemailPatch(req.Voicemail)
+	u, err := s.Users.UpdateUser(r.Context(), chi.URLParam(r, "ext"), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	out := toUser(u)
-	if !hadPIN {
-		out.Voicemail.PIN = u.Voicemail.PIN
-	}
+	out.Voicemail.PIN = generatedBy(p.Voicemail) // shown once
 	writeJSON(w, http.StatusOK, out)
 }
 

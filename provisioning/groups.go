@@ -100,22 +100,6 @@ func newSharedMailbox(m switchboard.Mailbox) switchboard.Mailbox {
 	return m
 }
 
-// apply changes the own mailbox of a group or a queue as the patch says; see GroupPatch.Mailbox.
-func (p *VoicemailPatch) apply(m *switchboard.Mailbox) {
-	if p == nil {
-		return
-	}
-	if p.PIN != nil {
-		m.PIN = *p.PIN
-	}
-	if p.Enabled != nil {
-		m.Enabled = *p.Enabled
-		if m.Enabled && m.PIN == "" {
-			m.PIN = GeneratePIN()
-		}
-	}
-}
-
 // syncMailboxes tells sync, when set, that the group or queue (what) number was created,
 // changed or deleted (done); its error says that the change is stored all the same.
 func syncMailboxes(ctx context.Context, sync MailboxSync, what, number, done string) error {

@@ -121,17 +121,7 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 		if p.Calls != nil {
 			p.Calls.Apply(&u.Calls)
 		}
-		if v := p.Voicemail; v != nil {
-			if v.PIN != nil {
-				u.Voicemail.PIN = *v.PIN
-			}
-			if v.Enabled != nil {
-				u.Voicemail.Enabled = *v.Enabled
-				if u.Voicemail.Enabled && u.Voicemail.PIN == "" {
-					u.Voicemail.PIN = GeneratePIN()
-				}
-			}
-		}
+		p.Voicemail.apply(&u.Voicemail)
 		return ValidateUser(u)
 	})
 	if err != nil {

@@ -43,6 +43,28 @@ type UserPatch struct {
 type VoicemailPatch struct {
 	Enabled *bool
 	PIN     *string
+	// Generated is set by the update: the PIN it generated (turning on a mailbox that had
+	// none), for the response to show once; "" when it generated none.
+	Generated string
+}
+
+// apply changes a mailbox (a user's, a group's or a queue's own) as the patch says: a mailbox
+// turned on without a PIN gets a generated one.
+func (p *VoicemailPatch) apply(m *switchboard.Mailbox) {
+	if p == nil {
+		return
+	}
+	p.Generated = ""
+	if p.PIN != nil {
+		m.PIN = *p.PIN
+	}
+	if p.Enabled != nil {
+		m.Enabled = *p.Enabled
+		if m.Enabled && m.PIN == "" {
+			m.PIN = GeneratePIN()
+			p.Generated = m.PIN
+		}
+	}
 }
 
 // CallSettingsPatch changes a user's call settings; nil fields are left alone.
