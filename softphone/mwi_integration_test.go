@@ -75,7 +75,22 @@ func TestMessageWaiting(t *testing.T) {
 		regCtx, stopReg := context.WithCancel(ctx)
 		regDone := make(chan error, 1)
 		go func() { regDone <- ph.Register(regCtx, softphone.RegisterOptions{}) }()
-		m := nextMWI(t, ctx, events, func(softphone.MWI) bool { return true })
+		// Asterisk sends the NOTIFY as the contact is added, which may be before the phone has
+		// the 200 to its REGISTER: wait for both, in either order.
+		var m *softphone.MWI
+		for registered := false; m == nil || !registered; {
+			select {
+			case e := <-events:
+				switch {
+				case e.Kind == softphone.EventRegistered:
+					registered = true
+				case e.Kind == softphone.EventMWI && m == nil:
+					m = e.MWI
+				}
+			case <-ctx.Done():
+				t.Fatalf("registered and a first summary: %v", ctx.Err())
+			}
+		}
 		if m.Subscription || m.Waiting || m.New != 0 {
 			t.Errorf("first summary %+v, want an unsolicited empty mailbox", m)
 		}
