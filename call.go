@@ -62,6 +62,12 @@ type CallRecord struct {
 	// AnsweredBy is the extension whose phone answered (a member of a ring group, the callee,
 	// the user a forward reached); "" when no phone answered.
 	AnsweredBy string
+	// Direction is Internal, or Outbound/Inbound for a call through Trunk, whose party in the
+	// outside world is External (the number sent to the provider, or the caller's number as
+	// the provider gave it, sanitised).
+	Direction  Direction
+	Trunk      string
+	External   string
 	StartedAt  time.Time
 	AnsweredAt time.Time // zero when never answered
 	EndedAt    time.Time // zero while the call is in progress
@@ -93,6 +99,11 @@ type CallChange struct {
 	AnsweredBy    string
 	AnsweredAt    time.Time
 	EndedAt       time.Time
+	// Direction, Trunk and External describe a call through a trunk (see CallRecord); the
+	// latest given wins (a failover changes the trunk).
+	Direction Direction
+	Trunk     string
+	External  string
 }
 
 // Apply returns r with the change applied by the rules of CallChange: what a store does.
@@ -115,6 +126,15 @@ func (ch CallChange) Apply(r CallRecord) CallRecord {
 	}
 	if ch.Reason != "" {
 		r.Reason = ch.Reason
+	}
+	if ch.Direction != "" {
+		r.Direction = ch.Direction
+	}
+	if ch.Trunk != "" {
+		r.Trunk = ch.Trunk
+	}
+	if ch.External != "" {
+		r.External = ch.External
 	}
 	if r.AnsweredBy == "" {
 		r.AnsweredBy = ch.AnsweredBy

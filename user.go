@@ -8,15 +8,18 @@ import (
 // User is a person with one or more phones: an extension others dial, the SIP account their
 // phones register with, their call settings and, optionally, a voicemail box.
 type User struct {
-	Extension   string
-	Name        string
-	Email       string // where new voicemail messages are mailed; "" for none
-	Voicemail   Mailbox
-	RingTimeout int // seconds a call rings before it goes on (voicemail, a forward)
-	Credentials Credentials
-	Calls       CallSettings
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Extension string
+	Name      string
+	Email     string // where new voicemail messages are mailed; "" for none
+	// OutboundCallerID is the number sent to the outside world on this user's calls through a
+	// trunk, unless their route sends one of its own; "" uses the trunk's.
+	OutboundCallerID string
+	Voicemail        Mailbox
+	RingTimeout      int // seconds a call rings before it goes on (voicemail, a forward)
+	Credentials      Credentials
+	Calls            CallSettings
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 // Mailbox is a user's voicemail box. The PIN guards it from the phone (*97); Asterisk needs it
