@@ -110,7 +110,7 @@ type CallChange struct {
 func (ch CallChange) Apply(r CallRecord) CallRecord {
 	if r.ID == "" {
 		r = CallRecord{ID: ch.ID, Caller: ch.Caller, Callee: ch.Callee, CallerChannel: ch.CallerChannel,
-			TransferredFrom: ch.TransferredFrom, StartedAt: ch.StartedAt}
+			TransferredFrom: ch.TransferredFrom, StartedAt: ch.StartedAt, Direction: Internal}
 	}
 	if ch.CalleeChannel != "" {
 		r.CalleeChannel = ch.CalleeChannel

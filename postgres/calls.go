@@ -18,15 +18,16 @@ type CallStore struct {
 var _ switchboard.CallStore = (*CallStore)(nil)
 
 const callColumns = `id, caller, callee, outcome, reason, caller_channel, callee_channel, bridge,
-	started_at, answered_at, ended_at, forwarded_to, transferred_from, answered_by`
+	started_at, answered_at, ended_at, forwarded_to, transferred_from, answered_by, direction, trunk, external`
 
 func scanCall(row pgx.Row) (switchboard.CallRecord, error) {
 	var r switchboard.CallRecord
-	var outcome string
+	var outcome, direction string
 	var answered, ended *time.Time
 	err := row.Scan(&r.ID, &r.Caller, &r.Callee, &outcome, &r.Reason, &r.CallerChannel,
 		&r.CalleeChannel, &r.Bridge, &r.StartedAt, &answered, &ended, &r.ForwardedTo, &r.TransferredFrom,
-		&r.AnsweredBy)
+		&r.AnsweredBy, &direction, &r.Trunk, &r.External)
+	r.Direction = switchboard.Direction(direction)
 	if len(r.ForwardedTo) == 0 {
 		r.ForwardedTo = nil
 	}
@@ -49,12 +50,13 @@ func nullTime(t time.Time) *time.Time {
 
 // ApplyCallChange creates the record or updates the columns the change names, in one
 // statement: the first answer and end times stored win (COALESCE keeps them), and so does the
-// first extension recorded as answering; other columns take the change's value when it has
-// one. No writer ever replaces a column it did not name. A change without a start time never
-// creates a record: ENOTFOUND when there is none to update.
+// first extension recorded as answering; other columns (direction, trunk and external
+// included) take the change's value when it has one. No writer ever replaces a column it did
+// not name. A change without a start time never creates a record: ENOTFOUND when there is none
+// to update.
 func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChange) error {
 	// $1 id, $2 outcome, $3 reason, $4 callee channel, $5 bridge, $6 answered, $7 ended,
-	// $8 forwarded to, $9 answered by.
+	// $8 forwarded to, $9 answered by, $10 direction, $11 trunk, $12 external.
 	const set = `outcome = COALESCE(NULLIF($2, ''), calls.outcome),
 			reason = COALESCE(NULLIF($3, ''), calls.reason),
 			callee_channel = COALESCE(NULLIF($4, ''), calls.callee_channel),
@@ -62,13 +64,16 @@ func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChan
 			answered_at = COALESCE(calls.answered_at, $6),
 			ended_at = COALESCE(calls.ended_at, $7),
 			forwarded_to = CASE WHEN cardinality($8::text[]) > 0 THEN $8 ELSE calls.forwarded_to END,
-			answered_by = CASE WHEN calls.answered_by = '' THEN $9 ELSE calls.answered_by END`
+			answered_by = CASE WHEN calls.answered_by = '' THEN $9 ELSE calls.answered_by END,
+			direction = COALESCE(NULLIF($10, ''), calls.direction),
+			trunk = COALESCE(NULLIF($11, ''), calls.trunk),
+			external = COALESCE(NULLIF($12, ''), calls.external)`
 	forwarded := ch.ForwardedTo
 	if forwarded == nil {
 		forwarded = []string{}
 	}
 	args := []any{ch.ID, string(ch.Outcome), ch.Reason, ch.CalleeChannel, ch.Bridge,
-		nullTime(ch.AnsweredAt), nullTime(ch.EndedAt), forwarded, ch.AnsweredBy}
+		nullTime(ch.AnsweredAt), nullTime(ch.EndedAt), forwarded, ch.AnsweredBy, string(ch.Direction), ch.Trunk, ch.External}
 	if ch.StartedAt.IsZero() {
 		tag, err := s.DB.pool.Exec(ctx, `UPDATE calls SET `+set+` WHERE id::text = $1`, args...)
 		if err != nil {
@@ -79,9 +84,11 @@ func (s *CallStore) ApplyCallChange(ctx context.Context, ch switchboard.CallChan
 		}
 		return nil
 	}
+	// A record created without a direction is an internal call's (the column's default).
 	args = append(args, ch.Caller, ch.Callee, ch.CallerChannel, ch.StartedAt, ch.TransferredFrom)
 	_, err := s.DB.pool.Exec(ctx, `INSERT INTO calls (`+callColumns+`)
-		VALUES ($1, $10, $11, $2, $3, $12, $4, $5, $13, $6, $7, $8, $14, $9)
+		VALUES ($1, $13, $14, $2, $3, $15, $4, $5, $16, $6, $7, $8, $17, $9,
+			COALESCE(NULLIF($10, ''), 'internal'), $11, $12)
 		ON CONFLICT (id) DO UPDATE SET `+set, args...)
 	return translate("save call "+ch.ID, err)
 }

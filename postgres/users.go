@@ -16,14 +16,14 @@ type UserStore struct {
 
 var _ switchboard.UserStore = (*UserStore)(nil)
 
-const userColumns = `extension, name, email, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin,
+const userColumns = `extension, name, email, outbound_caller_id, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin,
 	ring_timeout, call_waiting, dnd, max_devices, forward_unconditional_on, forward_unconditional,
 	forward_busy_on, forward_busy, forward_no_answer_on, forward_no_answer, created_at, updated_at`
 
 func scanUser(row pgx.Row) (switchboard.User, error) {
 	var u switchboard.User
 	f := &u.Calls.Forwards
-	err := row.Scan(&u.Extension, &u.Name, &u.Email, &u.Credentials.MD5, &u.Credentials.SHA256,
+	err := row.Scan(&u.Extension, &u.Name, &u.Email, &u.OutboundCallerID, &u.Credentials.MD5, &u.Credentials.SHA256,
 		&u.Voicemail.Enabled, &u.Voicemail.PIN, &u.RingTimeout, &u.Calls.CallWaiting, &u.Calls.DND,
 		&u.Calls.MaxDevices, &f.Unconditional.Enabled, &f.Unconditional.Destination, &f.Busy.Enabled,
 		&f.Busy.Destination, &f.NoAnswer.Enabled, &f.NoAnswer.Destination, &u.CreatedAt, &u.UpdatedAt)
@@ -33,7 +33,7 @@ func scanUser(row pgx.Row) (switchboard.User, error) {
 // userValues are the stored columns of a user after extension, in the order of userColumns.
 func userValues(u switchboard.User) []any {
 	f := u.Calls.Forwards
-	return []any{u.Name, u.Email, u.Credentials.MD5, u.Credentials.SHA256, u.Voicemail.Enabled, u.Voicemail.PIN,
+	return []any{u.Name, u.Email, u.OutboundCallerID, u.Credentials.MD5, u.Credentials.SHA256, u.Voicemail.Enabled, u.Voicemail.PIN,
 		u.RingTimeout, u.Calls.CallWaiting, u.Calls.DND, u.Calls.MaxDevices, f.Unconditional.Enabled,
 		f.Unconditional.Destination, f.Busy.Enabled, f.Busy.Destination, f.NoAnswer.Enabled, f.NoAnswer.Destination}
 }
@@ -42,10 +42,10 @@ func userValues(u switchboard.User) []any {
 // queue has the extension.
 func (s *UserStore) CreateUser(ctx context.Context, u switchboard.User) (switchboard.User, error) {
 	row := s.DB.pool.QueryRow(ctx, `INSERT INTO users
-		(extension, name, email, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin,
+		(extension, name, email, outbound_caller_id, digest_md5, digest_sha256, voicemail_enabled, voicemail_pin,
 		 ring_timeout, call_waiting, dnd, max_devices, forward_unconditional_on, forward_unconditional,
 		 forward_busy_on, forward_busy, forward_no_answer_on, forward_no_answer)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING `+userColumns,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING `+userColumns,
 		append([]any{u.Extension}, userValues(u)...)...)
 	created, err := scanUser(row)
 	if err != nil {
@@ -139,11 +139,11 @@ func (s *UserStore) UpdateUser(ctx context.Context, ext string, change func(*swi
 		if err := change(&u); err != nil {
 			return err
 		}
-		updated, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET name = $2, email = $3,
-			digest_md5 = $4, digest_sha256 = $5, voicemail_enabled = $6, voicemail_pin = $7,
-			ring_timeout = $8, call_waiting = $9, dnd = $10, max_devices = $11,
-			forward_unconditional_on = $12, forward_unconditional = $13, forward_busy_on = $14,
-			forward_busy = $15, forward_no_answer_on = $16, forward_no_answer = $17,
+		updated, err = scanUser(tx.QueryRow(ctx, `UPDATE users SET name = $2, email = $3, outbound_caller_id = $4,
+			digest_md5 = $5, digest_sha256 = $6, voicemail_enabled = $7, voicemail_pin = $8,
+			ring_timeout = $9, call_waiting = $10, dnd = $11, max_devices = $12,
+			forward_unconditional_on = $13, forward_unconditional = $14, forward_busy_on = $15,
+			forward_busy = $16, forward_no_answer_on = $17, forward_no_answer = $18,
 			updated_at = now() WHERE extension = $1 RETURNING `+userColumns,
 			append([]any{ext}, userValues(u)...)...))
 		return err

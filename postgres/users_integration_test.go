@@ -301,7 +301,7 @@ func TestCallStore(t *testing.T) {
 		got, _ := store.Call(ctx, ids[0])
 		want := switchboard.CallRecord{ID: ids[0], Caller: "1001", Callee: "1002", CallerChannel: "chan-0",
 			StartedAt: base, CalleeChannel: "leg-0", Bridge: "sb-0", ForwardedTo: []string{"1003", "1004"}, Outcome: switchboard.Answered,
-			AnsweredBy: "1004", Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute)}
+			AnsweredBy: "1004", Reason: switchboard.ReasonEndedUnseen, AnsweredAt: base.Add(time.Second), EndedAt: base.Add(time.Minute), Direction: switchboard.Internal}
 		if !got.StartedAt.Equal(want.StartedAt) || !got.AnsweredAt.Equal(want.AnsweredAt) || !got.EndedAt.Equal(want.EndedAt) {
 			t.Errorf("times %v / %v / %v, want %v / %v / %v", got.StartedAt, got.AnsweredAt, got.EndedAt,
 				want.StartedAt, want.AnsweredAt, want.EndedAt)
