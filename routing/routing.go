@@ -39,8 +39,12 @@ type Lookup func(ext string) (p Party, ok bool)
 
 // Call is a call being routed.
 type Call struct {
-	Caller  string // the calling extension
+	Caller  string // the calling extension ("" for a call from the outside world)
 	Dialled string // what was dialled
+	// Routes are the outbound routes in the order they are tried. An emergency route's number
+	// goes out whatever the extension plan says; another route's only when no user, room,
+	// group or queue has the number. A call from outside never goes out again.
+	Routes []switchboard.OutboundRoute
 }
 
 // Kind is what a step does.
@@ -53,10 +57,11 @@ const (
 	Reject                 // refuse the call
 	Conference             // join a conference room
 	Queued                 // wait in a call queue for an agent
+	External               // a call to the outside world through a trunk (Outbound says which)
 )
 
 func (k Kind) String() string {
-	return [...]string{"ring", "voicemail", "reject", "conference", "queued"}[k]
+	return [...]string{"ring", "voicemail", "reject", "conference", "queued", "external"}[k]
 }
 
 // Greeting is which greeting a mailbox plays.
@@ -77,6 +82,10 @@ const (
 	UserBusy     Cause = "busy"        // 486: busy, and no mailbox to take a message
 	// NobodyAvailable: 480, a ring group whose members did not answer, with nowhere to go.
 	NobodyAvailable Cause = "no_answer"
+	// RouteDenied: the caller may not use the route the number matched (an announcement says so).
+	RouteDenied Cause = "route_denied"
+	// TrunksFailed: 503, no trunk of the route could take the call.
+	TrunksFailed Cause = "trunks_failed"
 )
 
 // Step is what to do next with a call.
@@ -106,6 +115,9 @@ type Step struct {
 	Queue *switchboard.Queue
 	// Caller is who calls: a group never rings the caller's own phones.
 	Caller string
+	// Outbound is set on an External step (and on the refusal that ends one): the number sent
+	// and the trunks of its route.
+	Outbound *OutboundStep
 }
 
 // Forwarding is one hop of a forwarded call.
@@ -138,8 +150,22 @@ const (
 // Route returns the first step of a call.
 func Route(c Call, lookup Lookup) Step {
 	r := router{caller: c.Caller, lookup: lookup}
+	outside := c.Caller == ""
+	if route, number, ok := matchRoute(c.Routes, c.Dialled, true); ok && !outside {
+		s := outbound(route, number)
+		s.Caller = c.Caller
+		return s
+	}
 	p, ok := r.lookup(c.Dialled)
 	if !ok {
+		if route, number, ok := matchRoute(c.Routes, c.Dialled, false); ok && !outside {
+			if !Permitted(route, c.Caller) {
+				return Step{Kind: Reject, Cause: RouteDenied, Reason: switchboard.ReasonRouteDenied, Caller: c.Caller}
+			}
+			s := outbound(route, number)
+			s.Caller = c.Caller
+			return s
+		}
 		return Step{Kind: Reject, Cause: NoSuchNumber, Reason: switchboard.ReasonUnknownExtension}
 	}
 	s := r.reach(p, nil, nil)
@@ -163,6 +189,9 @@ func After(ring Step, result Result, lookup Lookup) Step {
 }
 
 func (r router) after(ring Step, result Result) Step {
+	if ring.Outbound != nil {
+		return outboundAfter(ring, result)
+	}
 	if ring.Group != nil {
 		return r.groupAfter(ring)
 	}
