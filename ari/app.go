@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/records"
 )
 
@@ -42,6 +43,9 @@ type App struct {
 	// Numbers, when set, says what a number no user has is (one question instead of asking
 	// the rooms, queues and groups in turn).
 	Numbers NumberPlan
+	// Outside knows the trunks, outbound routes and inbound numbers (nil: calls neither leave
+	// nor enter).
+	Outside OutsideWorld
 	Records *records.Writer
 	Logger  *slog.Logger
 	Metrics *Metrics
@@ -173,6 +177,13 @@ func (a *App) stasisStart(st *v5.StasisStart) {
 		}
 		a.startCall(Channel{ID: st.Channel.ID, Name: st.Channel.Name, State: st.Channel.State},
 			st.Args[1], number, time.Now())
+	case purpose == "inbound" && len(st.Args) >= 2:
+		var number, name string
+		if st.Channel.Caller != nil {
+			number, name = st.Channel.Caller.Number, st.Channel.Caller.Name
+		}
+		a.startInbound(Channel{ID: st.Channel.ID, Name: st.Channel.Name, State: st.Channel.State},
+			st.Args[1], number, name, time.Now())
 	default:
 		// A leg answered after its call ended, an originate that completed after its request
 		// timed out, a channel sent here with arguments call control does not know: nobody
@@ -222,6 +233,25 @@ func (a *App) startCall(caller Channel, dialled, callerNumber string, started ti
 		CallerChannel: c.callerCh, StartedAt: started})
 	c.log.Info("call started")
 	a.run(c, c.lookup)
+}
+
+// startInbound begins driving a call from a trunk: what the provider sent is sanitised before
+// anything logs or stores it, and the call is routed by the inbound number it is for. Only
+// the trunk's endpoint (identified by the provider's address, never by a name in a header)
+// says which trunk it came from.
+func (a *App) startInbound(caller Channel, did, callerNumber, callerName string, started time.Time) {
+	in := &inboundCall{trunk: provisioning.TrunkName(endpointOf(caller.Name)),
+		callerNumber: SanitizeNumber(callerNumber), callerName: SanitizeName(callerName)}
+	if didPattern.MatchString(did) {
+		in.number = did
+	}
+	c := a.newCall(uuid.NewString(), caller, in.number, started)
+	c.inbound = in
+	c.caller = in.callerNumber
+	c.rec.Caller = in.callerNumber
+	c.log = a.Logger.With("call_id", c.id, "caller", c.caller, "callee", in.number, "trunk", in.trunk, "caller_channel", c.callerCh)
+	c.log.Info("inbound call started")
+	a.run(c, c.lookupInbound)
 }
 
 // newCall makes a call and registers it with its caller channel.

@@ -44,6 +44,11 @@ type call struct {
 	queued     *queueState
 	queueSince time.Time
 	agent      string
+	// A call from a trunk: what it brought (nil for a call from a phone). A call out through a
+	// trunk: the caller ID it sends.
+	inbound       *inboundCall
+	outCallerID   string
+	outCallerName string
 
 	stop       chan struct{} // closed to stop driving the call: it is left to Asterisk as it is
 	hangup     chan struct{} // closed when an admin asks for the call to end

@@ -11,7 +11,11 @@ import (
 // lookup decides where the call goes first (routing), asking Asterisk for the phones of each
 // user the call may reach.
 func (c *call) lookup(ctx context.Context) step {
-	s := routing.Route(routing.Call{Caller: c.caller, Dialled: c.callee}, c.party)
+	caller := c.caller
+	if c.inbound != nil {
+		caller = "" // from outside
+	}
+	s := routing.Route(routing.Call{Caller: caller, Dialled: c.callee, Routes: c.routes()}, c.party)
 	if err := c.lookupErr; err != nil {
 		c.lookupErr = nil
 		if ErrorIsUnavailable(err) {

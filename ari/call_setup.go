@@ -36,6 +36,9 @@ func (c *call) execute(s routing.Step) step {
 	}
 	switch s.Kind {
 	case routing.Reject:
+		if s.Cause == routing.RouteDenied || s.Cause == routing.TrunksFailed || s.Outbound != nil {
+			return func(ctx context.Context) step { return c.refuseOutbound(ctx, s) }
+		}
 		outcome := switchboard.Missed
 		if s.Cause == routing.NoSuchNumber {
 			// The dialplan only routes provisioned extensions, but a user may be deleted
@@ -53,6 +56,8 @@ func (c *call) execute(s routing.Step) step {
 		return c.joinRoom
 	case routing.Queued:
 		return c.enterQueue
+	case routing.External:
+		return c.dialOut
 	}
 	return c.startRinging
 }
@@ -92,14 +97,20 @@ func (c *call) startRinging(ctx context.Context) step {
 	var wg sync.WaitGroup
 	errs := make([]error, len(c.legs))
 	for i, l := range c.legs {
+		vars := map[string]string{
+			hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")",
+			// A REFER from this phone is call control's to carry out (see transferred).
+			transferHandling: "ari-only",
+		}
+		if s.Outbound != nil {
+			// The identity the provider is sent (From, P-Asserted-Identity) is the leg's
+			// connected line: set here, without an update, and not copied from the caller.
+			vars["CONNECTEDLINE(num,i)"] = c.outCallerID
+			vars["CONNECTEDLINE(name,i)"] = c.outCallerName
+		}
 		wg.Go(func() {
 			ch, err := ast.CreateChannel(c.op(), ChannelRequest{ID: l.id, Endpoint: l.device,
-				AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh,
-				Variables: map[string]string{
-					hangupHandlerPush: hangupPeerHandler + "(" + c.callerName + "," + hangupPeerIfAnswered + ")",
-					// A REFER from this phone is call control's to carry out (see transferred).
-					transferHandling: "ari-only",
-				}})
+				AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh, Variables: vars})
 			l.name, errs[i] = ch.Name, err
 		})
 	}
@@ -185,8 +196,12 @@ func (c *call) startRinging(ctx context.Context) step {
 		go ast.Ring(c.op(), c.callerCh)
 	}
 	errs = make([]error, len(c.legs))
+	dialCaller := c.callerCh
+	if s.Outbound != nil {
+		dialCaller = "" // its identity is the one set at its creation
+	}
 	for i, l := range c.legs {
-		wg.Go(func() { errs[i] = ast.Dial(c.op(), l.id, c.callerCh, timeout) })
+		wg.Go(func() { errs[i] = ast.Dial(c.op(), l.id, dialCaller, timeout) })
 	}
 	wg.Wait()
 	for i, l := range c.legs {

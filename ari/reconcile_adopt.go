@@ -6,11 +6,17 @@ import (
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/routing"
 )
 
 // adopt carries out one adoption.
 func (a *App) adopt(ctx context.Context, ad adoption) {
+	if ad.action == adoptNew && provisioning.TrunkName(endpointOf(ad.caller.Name)) != "" {
+		a.Logger.Info("reconcile: serving a call from a trunk nobody recorded", "caller_channel", ad.caller.ID)
+		a.startInbound(ad.caller, ad.rec.Callee, "", "", ad.rec.StartedAt)
+		return
+	}
 	if ad.action == adoptNew {
 		a.Logger.Info("reconcile: serving a caller nobody recorded", "caller_channel", ad.caller.ID, "callee", ad.rec.Callee)
 		a.startCall(ad.caller, ad.rec.Callee, "", ad.rec.StartedAt)

@@ -174,7 +174,8 @@ func planReconcile(app string, snap Snapshot, recs []switchboard.CallRecord) rec
 		switch args := stasisArgs(app, ch); {
 		case len(args) >= 2 && args[0] == "callee":
 			p.hangup = append(p.hangup, ch.ID)
-		case len(args) >= 2 && args[0] == "call":
+		case len(args) >= 2 && (args[0] == "call" || args[0] == "inbound"):
+			// (A call from a trunk is known by its caller's endpoint, see lookup.)
 			p.calls = append(p.calls, adoption{action: adoptNew, caller: ch,
 				rec: switchboard.CallRecord{Callee: args[1], StartedAt: ch.Created}})
 		}
