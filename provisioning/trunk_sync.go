@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/switchboard-pbx/switchboard"
 )
@@ -43,22 +44,85 @@ type TrunkSyncer struct {
 	Asterisk ConfigAsterisk
 	Logger   *slog.Logger
 
-	mu     sync.Mutex
-	held   map[string]uint64 // object key -> fingerprint of what was pushed
+	// OnChange, when set, is called after every pass that succeeded (the monitor looks again).
+	OnChange func()
+
+	kickOnce sync.Once
+	kick     chan struct{}
+	mu       sync.Mutex
+	held     map[string]uint64 // object key -> fingerprint of what was pushed
 	trunks map[string]string // trunks pushed to this Asterisk -> the ID of their AOR
 }
 
 var _ TrunkSync = (*TrunkSyncer)(nil)
 
-// Forget makes the next pass push everything: Asterisk (re)connected and may hold nothing.
-func (s *TrunkSyncer) Forget() {
+// Reconnected makes the next pass push everything (Asterisk connected, and may have restarted
+// and hold nothing) and asks Run for one.
+func (s *TrunkSyncer) Reconnected() {
 	s.mu.Lock()
 	s.held, s.trunks = nil, nil
 	s.mu.Unlock()
+	s.trigger()
 }
 
-// SyncTrunks pushes what changed and removes deleted trunks' objects.
+func (s *TrunkSyncer) trigger() {
+	s.kickOnce.Do(func() { s.kick = make(chan struct{}, 1) })
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run makes a pass on every trigger (Reconnected, a failed SyncTrunks) until ctx ends,
+// retrying failed passes with backoff (250 ms doubling to 10 s).
+func (s *TrunkSyncer) Run(ctx context.Context) {
+	s.kickOnce.Do(func() { s.kick = make(chan struct{}, 1) })
+	backoff := time.Duration(0)
+	for {
+		var retry <-chan time.Time
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		for {
+			err := s.sync(ctx)
+			if err == nil || ctx.Err() != nil {
+				backoff = 0
+				break
+			}
+			backoff = min(max(2*backoff, 250*time.Millisecond), 10*time.Second)
+			s.Logger.Warn("sync trunks", "error", err, "retry_in", backoff)
+			retry = time.After(backoff)
+			select {
+			case <-ctx.Done():
+				return
+			case <-retry:
+			case <-s.kick:
+			}
+		}
+	}
+}
+
+// SyncTrunks pushes what changed and removes deleted trunks' objects. When it fails, Run
+// tries again until it succeeds.
 func (s *TrunkSyncer) SyncTrunks(ctx context.Context) error {
+	err := s.sync(ctx)
+	if err != nil {
+		s.trigger()
+	}
+	return err
+}
+
+func (s *TrunkSyncer) sync(ctx context.Context) error {
+	err := s.pass(ctx)
+	if err == nil && s.OnChange != nil {
+		s.OnChange()
+	}
+	return err
+}
+
+func (s *TrunkSyncer) pass(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.held == nil {
@@ -71,15 +135,19 @@ func (s *TrunkSyncer) SyncTrunks(ctx context.Context) error {
 	current := map[string]bool{}
 	for _, t := range trunks {
 		current[t.Name] = true
-		aor := ""
+		aor, authChanged := "", false
 		for _, o := range TrunkObjects(t) {
 			if o.Type == "aor" {
 				aor = o.ID
 			}
 			fp := objectFingerprint(o)
-			if held, ok := s.held[o.Key()]; ok && held == fp {
+			// A new password is used at once: the registration starts again with it (it would
+			// otherwise wait for its next refresh, or retry, with the old one).
+			again := authChanged && o.Type == "registration"
+			if held, ok := s.held[o.Key()]; ok && held == fp && !again {
 				continue
 			}
+			authChanged = authChanged || o.Type == "auth"
 			if o.Replace {
 				if err := s.Asterisk.DeleteObject(ctx, o.Module, o.Type, o.ID); err != nil &&
 					switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
