@@ -2,7 +2,8 @@
 // the /rawman endpoint of the server ARI uses (http.conf), so the control plane never needs
 // AMI's own TCP port. Switchboard uses it for what ARI cannot do: app_voicemail's
 // VoicemailMove, VoicemailRemove and VoicemailRefresh, which take the mailbox's locks and
-// publish its message-waiting state to the phones.
+// publish its message-waiting state to the phones; and the state of the trunks: their outbound
+// registrations and whether their providers answer (registrations.go), which ARI does not show.
 //
 // AMI over HTTP is a session: a login sets a mansession_id cookie, and Asterisk forgets the
 // session after manager.conf's httptimeout (60 s) without a request, or when it restarts. The
@@ -107,6 +108,17 @@ func New(cfg Config) (*Client, error) {
 // response other than "Response: Success" is an error. A header containing CR, LF or NUL is
 // refused (EINVALID): AMI reads them as the end of a header.
 func (c *Client) Action(ctx context.Context, name string, headers ...Header) (Response, error) {
+	blocks, err := c.send(ctx, name, headers)
+	if err != nil {
+		return nil, err
+	}
+	return blocks[0], nil
+}
+
+// send runs one action in the session, logging in first or once more when the session is
+// gone, and returns the blocks of the answer: the response first, then any events that came
+// with it. The response is a Success; anything else is an error.
+func (c *Client) send(ctx context.Context, name string, headers []Header) ([]Response, error) {
 	op := "AMI " + name
 	form, err := encode(append([]Header{{"Action", name}}, headers...))
 	if err != nil {
@@ -125,16 +137,17 @@ func (c *Client) Action(ctx context.Context, name string, headers ...Header) (Re
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	r, err := c.post(ctx, form)
-	if err == nil && !fresh && denied(r) {
+	blocks, err := c.post(ctx, form)
+	if err == nil && !fresh && denied(blocks[0]) {
 		c.logger.Info("AMI session expired, logging in again", "action", name)
 		if err = c.login(ctx); err == nil {
-			r, err = c.post(ctx, form)
+			blocks, err = c.post(ctx, form)
 		}
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	switch r := blocks[0]; {
 	case denied(r):
 		return nil, fmt.Errorf("%s: Asterisk denies it to AMI user %s (manager.conf write)", op, c.username)
 	case strings.EqualFold(r.Get("Message"), "Asterisk is shutting down"):
@@ -142,7 +155,7 @@ func (c *Client) Action(ctx context.Context, name string, headers ...Header) (Re
 	case !strings.EqualFold(r.Get("Response"), "Success"):
 		return nil, fmt.Errorf("%s: Asterisk answered %s: %s", op, r.Get("Response"), r.Get("Message"))
 	}
-	return r, nil
+	return blocks, nil
 }
 
 // MoveMessage files message id of mailbox@vmContext from folder into toFolder (app_voicemail's
@@ -192,10 +205,11 @@ func (c *Client) login(ctx context.Context) error {
 		return fmt.Errorf("login: %w", err)
 	}
 	c.loggedIn = false
-	r, err := c.post(ctx, form)
+	blocks, err := c.post(ctx, form)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
+	r := blocks[0]
 	if !strings.EqualFold(r.Get("Response"), "Success") {
 		return fmt.Errorf("login as %s: %w: %s", c.username,
 			switchboard.Errorf(switchboard.EUNAVAILABLE, "Asterisk refused the AMI credentials"), r.Get("Message"))
@@ -204,10 +218,14 @@ func (c *Client) login(ctx context.Context) error {
 	return nil
 }
 
+// maxAnswer bounds the answer to one action. A list action answers with an event per object:
+// about 1 KiB per outbound registration, so thousands of trunks fit.
+const maxAnswer = 16 << 20
+
 // post sends one action as a form (the values never appear in a URL, so errors and logs carry
-// no secret) and parses the answer. Here and in unreachable, transport failures and HTTP
-// statuses become the switchboard vocabulary.
-func (c *Client) post(ctx context.Context, form string) (Response, error) {
+// no secret) and parses the answer into its blocks, the response first. Here and in
+// unreachable, transport failures and HTTP statuses become the switchboard vocabulary.
+func (c *Client) post(ctx context.Context, form string) ([]Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.rawman, strings.NewReader(form))
 	if err != nil {
 		return nil, err
@@ -218,9 +236,12 @@ func (c *Client) post(ctx context.Context, form string) (Response, error) {
 		return nil, unreachable(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	if err != nil {
 		return nil, unreachable(err)
+	}
+	if len(body) > maxAnswer {
+		return nil, fmt.Errorf("%s answered more than %d MiB", c.rawman, maxAnswer>>20)
 	}
 	switch {
 	case resp.StatusCode >= 500:
@@ -263,15 +284,20 @@ func encode(headers []Header) (string, error) {
 	return b.String(), nil
 }
 
-// parse reads rawman's body: "Key: Value" lines up to the first blank one. app_voicemail ends
-// some messages with a "\n" of its own, so lines end at LF and lose any CR.
-func parse(body []byte) (Response, error) {
-	var r Response
+// parse reads rawman's body: blocks of "Key: Value" lines, each ended by a blank line. The
+// first is the response; list actions (PJSIPShowRegistrationsOutbound...) send their events
+// as further blocks in the same body. app_voicemail ends some messages with a "\n" of its own,
+// so lines end at LF and lose any CR, and runs of blank lines count as one.
+func parse(body []byte) ([]Response, error) {
+	var (
+		blocks []Response
+		r      Response
+	)
 	for line := range strings.SplitSeq(string(body), "\n") {
 		line = strings.TrimRight(line, "\r")
 		if line == "" {
 			if len(r) > 0 {
-				break
+				blocks, r = append(blocks, r), nil
 			}
 			continue
 		}
@@ -281,8 +307,19 @@ func parse(body []byte) (Response, error) {
 		}
 		r = append(r, Header{strings.TrimSpace(key), strings.TrimSpace(value)})
 	}
-	if r.Get("Response") == "" {
-		return nil, fmt.Errorf("AMI answer without Response: %q", body)
+	if len(r) > 0 {
+		blocks = append(blocks, r)
 	}
-	return r, nil
+	if len(blocks) == 0 || blocks[0].Get("Response") == "" {
+		return nil, fmt.Errorf("AMI answer without Response: %q", truncate(body, 200))
+	}
+	return blocks, nil
+}
+
+// truncate shortens what an error quotes of an answer, which may be long.
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
 }

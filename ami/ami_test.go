@@ -27,6 +27,7 @@ type rawman struct {
 	messages map[string]bool     // message IDs in the mailbox
 	deny     bool                // the user lacks write permission for every action
 	status   int                 // answer every request with this HTTP status
+	answers  map[string]string   // canned answers of other actions, by lower-case name
 }
 
 func newRawman() *rawman {
@@ -106,6 +107,10 @@ func (s *rawman) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			delete(s.messages, h["id"])
 			answer("Success", "Message "+verb+" successful\n")
 		default:
+			if body, ok := s.answers[strings.ToLower(h["action"])]; ok {
+				fmt.Fprint(w, body)
+				return
+			}
 			answer("Error", "Invalid/unknown command: "+h["action"])
 		}
 	}

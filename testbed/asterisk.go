@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -37,6 +39,7 @@ type Asterisk struct {
 	ARIUsername string
 	ARIPassword string
 	SIPPort     int
+	SIPHost     string // the address SIP (UDP and TCP) and RTP listen on: 127.0.0.1 unless AsteriskOptions say
 
 	script string
 	proc   *exec.Cmd
@@ -53,6 +56,7 @@ func SharedAsterisk(tb testing.TB) *Asterisk {
 	a.ARIUsername = Getenv(tb, EnvARIUsername)
 	a.ARIPassword = Getenv(tb, EnvARIPassword)
 	fmt.Sscan(Getenv(tb, EnvSIPPort), &a.SIPPort)
+	a.SIPHost = "127.0.0.1"
 	return a
 }
 
@@ -75,8 +79,30 @@ func newAsterisk(tb testing.TB, name string) *Asterisk {
 // ports and waits until it is fully booted. It dies with the test process, even on SIGKILL.
 func StartAsterisk(tb testing.TB) *Asterisk {
 	tb.Helper()
+	return StartAsteriskWith(tb, AsteriskOptions{})
+}
+
+// AsteriskOptions say how a private instance differs from the one StartAsterisk starts.
+type AsteriskOptions struct {
+	// SIPBind is the loopback address SIP listens on and the instance advertises for media
+	// (default 127.0.0.1). Another address of 127.0.0.0/8, such as 127.0.0.2, gives the
+	// instance an address of its own: a PBX under test can then tell its calls from its
+	// phones' by address, as it tells a provider's (see StartCarrier).
+	SIPBind string
+}
+
+// StartAsteriskWith is StartAsterisk with options.
+func StartAsteriskWith(tb testing.TB, opts AsteriskOptions) *Asterisk {
+	tb.Helper()
+	if opts.SIPBind == "" {
+		opts.SIPBind = "127.0.0.1"
+	}
+	if ip := net.ParseIP(opts.SIPBind); ip == nil || !ip.IsLoopback() || ip.To4() == nil {
+		tb.Fatalf("testbed: SIPBind %q is not an IPv4 loopback address", opts.SIPBind)
+	}
 	a := newAsterisk(tb, RunName("ast"))
-	a.SIPPort = FreePort(tb)
+	a.SIPHost = opts.SIPBind
+	a.SIPPort = freePortOn(tb, opts.SIPBind)
 	ariPort := FreePort(tb)
 	a.ARIURL = fmt.Sprintf("http://127.0.0.1:%d", ariPort)
 	a.ARIUsername = RepoARIUsername
@@ -84,6 +110,7 @@ func StartAsterisk(tb testing.TB) *Asterisk {
 	create := exec.Command(a.script, "create", a.Name)
 	create.Env = append(os.Environ(),
 		"ASTERISK_ROOT="+a.Root,
+		"SIP_BIND="+opts.SIPBind, "MEDIA_ADDRESS="+opts.SIPBind,
 		fmt.Sprintf("SIP_PORT=%d", a.SIPPort),
 		fmt.Sprintf("ARI_PORT=%d", ariPort),
 		"RTP_START=20000", "RTP_END=40000",
@@ -97,6 +124,30 @@ func StartAsterisk(tb testing.TB) *Asterisk {
 	})
 	a.Start(tb)
 	return a
+}
+
+// freePortOn returns a port free for both TCP and UDP on host at the time of the call.
+func freePortOn(tb testing.TB, host string) int {
+	tb.Helper()
+	if host == "127.0.0.1" {
+		return FreePort(tb)
+	}
+	for range 50 {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			tb.Fatalf("testbed: listen on %s: %v", host, err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		u, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(port)))
+		l.Close()
+		if err != nil {
+			continue
+		}
+		u.Close()
+		return port
+	}
+	tb.Fatalf("testbed: no port on %s free for both TCP and UDP", host)
+	return 0
 }
 
 // Start runs the instance (again) and waits until it is fully booted.
