@@ -1,7 +1,8 @@
 // Package api is Switchboard's REST admin API (chi): users, presence, voicemail messages and
-// greetings, calls, conference rooms, ring groups and call queues as JSON, with bearer-token
-// auth, size-limited bodies that reject unknown fields, one error shape, health and readiness
-// checks, Prometheus metrics and an OpenAPI 3 description of itself.
+// greetings, calls, conference rooms, ring groups, call queues, trunks, outbound routes and
+// inbound numbers as JSON, with bearer-token auth, size-limited bodies that reject unknown
+// fields, one error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3
+// description of itself.
 package api
 
 import (
@@ -53,6 +54,12 @@ type Server struct {
 	Queues *provisioning.QueueService
 	// Voicemail manages the messages in users' mailboxes; nil: those routes answer 503.
 	Voicemail *provisioning.VoicemailService
+	// Trunks manages trunks and tells their status; nil: the trunk routes answer 503.
+	Trunks *provisioning.TrunkService
+	// Routes manages outbound routes; nil: the route routes answer 503.
+	Routes *provisioning.RouteService
+	// InboundNumbers manages inbound numbers (DIDs); nil: their routes answer 503.
+	InboundNumbers *provisioning.InboundNumberService
 
 	Token    string
 	Ready    []Check
@@ -156,6 +163,21 @@ func (s *Server) Handler() http.Handler {
 		r.Delete("/queues/{number}", s.deleteQueue)
 		r.Post("/queues/{number}/agents/{ext}/login", s.agentLogin(true))
 		r.Post("/queues/{number}/agents/{ext}/logout", s.agentLogin(false))
+		r.Post("/trunks", s.createTrunk)
+		r.Get("/trunks", s.listTrunks)
+		r.Get("/trunks/{name}", s.getTrunk)
+		r.Patch("/trunks/{name}", s.patchTrunk)
+		r.Delete("/trunks/{name}", s.deleteTrunk)
+		r.Post("/routes", s.createRoute)
+		r.Get("/routes", s.listRoutes)
+		r.Get("/routes/{name}", s.getRoute)
+		r.Patch("/routes/{name}", s.patchRoute)
+		r.Delete("/routes/{name}", s.deleteRoute)
+		r.Post("/inbound-numbers", s.createInboundNumber)
+		r.Get("/inbound-numbers", s.listInboundNumbers)
+		r.Get("/inbound-numbers/{number}", s.getInboundNumber)
+		r.Patch("/inbound-numbers/{number}", s.patchInboundNumber)
+		r.Delete("/inbound-numbers/{number}", s.deleteInboundNumber)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))

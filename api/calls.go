@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -34,7 +35,13 @@ type Call struct {
 	TransferredFrom string `json:"transferred_from,omitempty"`
 	// AnsweredBy is the extension whose phone answered: the callee, a member of a ring group,
 	// the user a forward reached.
-	AnsweredBy string     `json:"answered_by,omitempty"`
+	AnsweredBy string `json:"answered_by,omitempty"`
+	// Direction is internal, or outbound or inbound for a call through Trunk, whose party in
+	// the outside world is External (the number sent, or the caller's number as the provider
+	// gave it).
+	Direction  string     `json:"direction"`
+	Trunk      string     `json:"trunk,omitempty"`
+	External   string     `json:"external,omitempty"`
 	StartedAt  time.Time  `json:"started_at"`
 	AnsweredAt *time.Time `json:"answered_at,omitempty"`
 	EndedAt    *time.Time `json:"ended_at,omitempty"`
@@ -57,6 +64,7 @@ func optTime(t time.Time) *time.Time {
 func toCall(r switchboard.CallRecord) Call {
 	return Call{ID: r.ID, Caller: r.Caller, Callee: r.Callee, Active: r.Active(), Outcome: string(r.Outcome),
 		Reason: r.Reason, ForwardedTo: r.ForwardedTo, TransferredFrom: r.TransferredFrom, AnsweredBy: r.AnsweredBy,
+		Direction: string(cmp.Or(r.Direction, switchboard.Internal)), Trunk: r.Trunk, External: r.External,
 		StartedAt: r.StartedAt.UTC(), AnsweredAt: optTime(r.AnsweredAt), EndedAt: optTime(r.EndedAt)}
 }
 

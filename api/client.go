@@ -16,9 +16,10 @@ import (
 )
 
 // Client calls the admin API; the CLI (`switchboard users ...`, `switchboard rooms ...`,
-// `switchboard groups ...`, `switchboard queues ...`) and the end-to-end tests use it. Errors
-// from the server are *switchboard.Error values carrying the server's code and message;
-// StatusError exposes the HTTP status.
+// `switchboard groups ...`, `switchboard queues ...`, `switchboard trunks ...`, `switchboard
+// routes ...`, `switchboard dids ...`) and the end-to-end tests use it. Errors from the server
+// are *switchboard.Error values carrying the server's code and message; StatusError exposes
+// the HTTP status.
 type Client struct {
 	BaseURL string // e.g. http://127.0.0.1:8080
 	Token   string

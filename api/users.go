@@ -26,6 +26,9 @@ type User struct {
 	Password    string    `json:"password,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// OutboundCallerID is sent to the outside world on the user's calls through a trunk
+	// (unless their route sends its own); absent for none (the trunk's is sent).
+	OutboundCallerID string `json:"outbound_caller_id,omitempty"`
 }
 
 // Forwards are where a user's calls go instead of ringing them.
@@ -71,6 +74,8 @@ type CreateUserRequest struct {
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
 	CallSettingsChange
+	// OutboundCallerID is absent or "" for none.
+	OutboundCallerID string `json:"outbound_caller_id,omitempty"`
 }
 
 // CallSettingsChange sets call settings; absent fields keep their value (or default).
@@ -89,6 +94,8 @@ type PatchUserRequest struct {
 	Voicemail   *VoicemailChange `json:"voicemail,omitempty"`
 	RingTimeout *int             `json:"ring_timeout,omitempty"`
 	CallSettingsChange
+	// OutboundCallerID "" removes the user's own.
+	OutboundCallerID *string `json:"outbound_caller_id,omitempty"`
 }
 
 // VoicemailChange sets voicemail fields; absent fields keep their value (or default).
@@ -145,7 +152,7 @@ type Device struct {
 func toUser(u switchboard.User) User {
 	f := u.Calls.Forwards
 	return User{
-		Extension: u.Extension, Name: u.Name, Email: u.Email, RingTimeout: u.RingTimeout,
+		Extension: u.Extension, Name: u.Name, Email: u.Email, OutboundCallerID: u.OutboundCallerID, RingTimeout: u.RingTimeout,
 		Voicemail:   Voicemail{Enabled: u.Voicemail.Enabled, PINSet: u.Voicemail.PIN != ""},
 		CallWaiting: u.Calls.CallWaiting, DND: u.Calls.DND, MaxDevices: u.Calls.MaxDevices,
 		Forwards: Forwards{
@@ -183,7 +190,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	nu := provisioning.NewUser{Extension: req.Extension, Name: req.Name, Password: req.Password,
-		RingTimeout: provisioning.DefaultRingTimeout}
+		OutboundCallerID: req.OutboundCallerID, RingTimeout: provisioning.DefaultRingTimeout}
 	if req.Email != nil {
 		nu.Email = *req.Email
 	}
@@ -254,7 +261,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := provisioning.UserPatch{Name: req.Name, Email: req.Email, Password: req.Password,
-		RingTimeout: req.RingTimeout, Calls: req.CallSettingsChange.patch()}
+		OutboundCallerID: req.OutboundCallerID, RingTimeout: req.RingTimeout, Calls: req.CallSettingsChange.patch()}
 	p.Voicemail = voicemailPatch(req.Voicemail)
 	u, err := s.Users.UpdateUser(r.Context(), chi.URLParam(r, "ext"), p)
 	if err != nil {

@@ -131,7 +131,7 @@ func TestManagerConf(t *testing.T) {
 		if general["enabled"] != "yes" || general["webenabled"] != "yes" || !strings.HasPrefix(general["bindaddr"], "127.") {
 			t.Errorf("%s/manager.conf [general]: %v", tt.dir, general)
 		}
-		want := map[string]string{"secret": tt.secret, "read": "", "write": "user", "displayconnects": "no"}
+		want := map[string]string{"secret": tt.secret, "read": "", "write": "user,system", "displayconnects": "no"}
 		if !maps.Equal(user, want) {
 			t.Errorf("%s/manager.conf [%s]: %v, want exactly %v", tt.dir, tt.user, user, want)
 		}

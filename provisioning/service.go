@@ -51,6 +51,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (switchboard.User,
 		Voicemail:   switchboard.Mailbox{Enabled: true, PIN: GeneratePIN()},
 		Calls:       switchboard.DefaultCallSettings(),
 	}
+	u.OutboundCallerID = nu.OutboundCallerID
 	if nu.Calls != nil {
 		nu.Calls.Apply(&u.Calls)
 	}
@@ -111,6 +112,9 @@ func (s *Service) UpdateUser(ctx context.Context, ext string, p UserPatch) (swit
 		}
 		if p.Email != nil {
 			u.Email = *p.Email
+		}
+		if p.OutboundCallerID != nil {
+			u.OutboundCallerID = *p.OutboundCallerID
 		}
 		if p.Password != nil {
 			u.Credentials = NewCredentials(u.Extension, *p.Password)

@@ -1,9 +1,9 @@
-// Package provisioning owns Switchboard's users, conference rooms, ring groups and call queues:
-// what a valid one looks like, how users' SIP credentials are made and how they become Asterisk
-// configuration, what admins may do to rooms and the people in them, and how agents log in to
-// queues. It has no database,
-// HTTP or ARI imports; those adapters live in postgres/, api/ and ari/ and meet this package
-// through the interfaces declared here and in the root package.
+// Package provisioning owns Switchboard's users, conference rooms, ring groups, call queues,
+// trunks, outbound routes and inbound numbers: what a valid one looks like, how users' SIP
+// credentials are made and how they become Asterisk configuration, what admins may do to rooms
+// and the people in them, and how agents log in to queues. It has no database, HTTP or ARI
+// imports; those adapters live in postgres/, api/ and ari/ and meet this package through the
+// interfaces declared here and in the root package.
 package provisioning
 
 import "github.com/switchboard-pbx/switchboard"
@@ -27,6 +27,9 @@ type NewUser struct {
 	Voicemail   *switchboard.Mailbox
 	RingTimeout int
 	Calls       *CallSettingsPatch // nil: switchboard.DefaultCallSettings
+	// OutboundCallerID is sent to the outside world on the user's calls through a trunk; ""
+	// leaves it to the route or the trunk.
+	OutboundCallerID string
 }
 
 // UserPatch changes some fields of a user; nil fields are left alone.
@@ -37,6 +40,8 @@ type UserPatch struct {
 	Voicemail   *VoicemailPatch
 	RingTimeout *int
 	Calls       *CallSettingsPatch
+	// OutboundCallerID, when set, replaces the user's ("" removes it).
+	OutboundCallerID *string
 }
 
 // VoicemailPatch changes a user's voicemail settings; nil fields are left alone.

@@ -151,6 +151,9 @@ func ValidateUser(u *switchboard.User) error {
 	if err := ValidateEmail(u.Email); err != nil {
 		return err
 	}
+	if err := validateCallerID("outbound_caller_id", u.OutboundCallerID); err != nil {
+		return err
+	}
 	if u.Voicemail.Enabled || u.Voicemail.PIN != "" {
 		if err := ValidatePIN(u.Voicemail.PIN); err != nil {
 			return err

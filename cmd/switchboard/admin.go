@@ -13,9 +13,9 @@ import (
 	"github.com/switchboard-pbx/switchboard/api"
 )
 
-// adminCommand is what the admin commands (users, rooms, groups, queues) share: the REST
-// client, the flags of one subcommand, the arguments among them, and how they report to
-// stdout and stderr. A command defines its own flags on flags, then calls parse.
+// adminCommand is what the admin commands (users, rooms, groups, queues, trunks, routes, dids)
+// share: the REST client, the flags of one subcommand, the arguments among them, and how they
+// report to stdout and stderr. A command defines its own flags on flags, then calls parse.
 type adminCommand struct {
 	noun   string // "groups", as in "switchboard groups add"
 	usage  string

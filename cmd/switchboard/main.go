@@ -6,6 +6,9 @@
 //	switchboard rooms ...    manage conference rooms and the people in them through the REST API
 //	switchboard groups ...   manage ring groups through the REST API (add, list, show, set, rm)
 //	switchboard queues ...   manage call queues and their agents' logins through the REST API
+//	switchboard trunks ...   manage trunks (SIP providers) through the REST API (add, list, get, set, rm)
+//	switchboard routes ...   manage outbound routes through the REST API (add, list, get, set, rm)
+//	switchboard dids ...     manage inbound numbers through the REST API (add, list, get, set, rm)
 //	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the environment (see README.md); this package is the only place
@@ -37,6 +40,12 @@ commands:
   groups       manage ring groups: add, list, show, set, rm (run "switchboard groups" for help)
   queues       manage call queues: add, list, show, set, rm, login, logout (run
                "switchboard queues" for help)
+  trunks       manage trunks (SIP providers): add, list, get, set, rm (run
+               "switchboard trunks" for help)
+  routes       manage outbound routes: add, list, get, set, rm (run "switchboard
+               routes" for help)
+  dids         manage inbound numbers: add, list, get, set, rm (run "switchboard
+               dids" for help)
   voicemail    messages and greetings of a mailbox: list, get, heard, move, rm, greetings,
                greeting-set, greeting-get, greeting-rm (run "switchboard voicemail" for help)
   healthcheck  exit 0 when the local server answers /readyz with 200
@@ -63,6 +72,12 @@ func run(ctx context.Context, args []string) int {
 		return voicemailCmd(ctx, args[1:], os.Stdout, os.Stderr)
 	case "queues":
 		return queues(ctx, args[1:], os.Stdout, os.Stderr)
+	case "trunks":
+		return trunks(ctx, args[1:], os.Stdout, os.Stderr)
+	case "routes":
+		return routes(ctx, args[1:], os.Stdout, os.Stderr)
+	case "dids":
+		return dids(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
 	case "-h", "--help", "help":

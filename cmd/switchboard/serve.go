@@ -121,15 +121,32 @@ func serve(ctx context.Context) error {
 		logger.Info("voicemail is not mailed: SMTP_HOST is not set")
 	}
 
+	// Trunks: pushed into Asterisk (all of them again on every connection), watched (AMI for
+	// registrations, ARI for reachability and channels), and used by call control through the
+	// outbound routes and inbound numbers.
+	routeStore, trunkStore := &postgres.RouteStore{DB: db}, &postgres.TrunkStore{DB: db}
+	didStore := &postgres.InboundNumberStore{DB: db}
+	trunkMonitor := &provisioning.TrunkMonitor{Store: trunkStore, Probe: trunkProbe{ami: amiClient, ari: ariClient},
+		Logger: logger.With("component", "trunks")}
+	trunkSyncer := &provisioning.TrunkSyncer{Store: trunkStore, Asterisk: ariClient, Logger: logger.With("component", "trunks"),
+		OnChange: trunkMonitor.Check}
+	ariClient.OnConnect(func(context.Context) { trunkSyncer.Reconnected() })
+	outside := &provisioning.Outside{Trunks: trunkStore, Routes: routeStore, Numbers: didStore}
+	app.Outside = outside
+	trunkService := &provisioning.TrunkService{Store: trunkStore, Routes: routeStore, Sync: trunkSyncer, Status: trunkMonitor}
+
 	server, err := api.NewServer(api.Server{
-		Users:     userService,
-		Voicemail: &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes, GreetingStore: mailboxes, Shared: shared},
-		Rooms:     &provisioning.RoomService{Store: roomStore, Live: app},
-		Groups:    &provisioning.GroupService{Store: groupStore, Mailboxes: shared},
-		Queues:    queueService,
-		Calls:     &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
-		Token:     cfg.AdminToken,
-		Logger:    logger.With("component", "api"),
+		Users:          userService,
+		Voicemail:      &provisioning.VoicemailService{Users: users, Mailboxes: mailboxes, GreetingStore: mailboxes, Shared: shared},
+		Rooms:          &provisioning.RoomService{Store: roomStore, Live: app},
+		Groups:         &provisioning.GroupService{Store: groupStore, Mailboxes: shared},
+		Queues:         queueService,
+		Trunks:         trunkService,
+		Routes:         &provisioning.RouteService{Store: routeStore, Changed: outside.Changed},
+		InboundNumbers: &provisioning.InboundNumberService{Store: didStore, Numbers: db},
+		Calls:          &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
+		Token:          cfg.AdminToken,
+		Logger:         logger.With("component", "api"),
 		Ready: []api.Check{
 			{Name: "postgres", Check: db.Ping},
 			{Name: "ari", Check: func(context.Context) error {
@@ -187,6 +204,8 @@ func serve(ctx context.Context) error {
 	app.Start(gctx, ariClient)
 	g.Go(func() error { ariClient.Run(gctx); return nil })
 	g.Go(func() error { syncer.Run(gctx); return nil })
+	g.Go(func() error { trunkSyncer.Run(gctx); return nil })
+	g.Go(func() error { trunkMonitor.Run(gctx); return nil })
 	if notifier != nil {
 		g.Go(func() error { notifier.Run(gctx); return nil })
 	}

@@ -12,13 +12,14 @@ import (
 const usersUsage = `usage: switchboard users <command> [flags]
 
   add EXT --name NAME [--email ADDR] [--password PW] [--pin PIN] [--no-voicemail]
-          [--ring-timeout S]
+          [--ring-timeout S] [--outbound-caller-id NUM]
               create a user; prints the generated SIP password once
   list        list users
   show EXT    show one user
   set EXT [--name NAME] [--email ADDR] [--ring-timeout S] [--dnd on|off]
           [--call-waiting on|off] [--max-devices N] [--forward-always EXT|off]
           [--forward-busy EXT|off] [--forward-noanswer EXT|off]
+          [--outbound-caller-id NUM]
               change a user's settings
   passwd EXT [--password PW]
               set a new SIP password; prints the generated one once
@@ -28,6 +29,9 @@ const usersUsage = `usage: switchboard users <command> [flags]
 
 --email ADDR is where new voicemail messages are mailed: one bare address
 (alice@example.com, no name or angle brackets); --email "" removes it.
+--outbound-caller-id NUM is the number sent to the outside world on the user's
+calls through a trunk, unless their route sends its own (2 to 20 digits with an
+optional leading +); --outbound-caller-id "" removes it (the trunk's is sent).
 
 The CLI talks to the REST API: API_URL (default http://127.0.0.1:8080) and
 API_TOKEN or SWITCHBOARD_ADMIN_TOKEN. Add --json for machine-readable output.
@@ -50,6 +54,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fwdAlways := c.flags.String("forward-always", "", "forward every call to EXT, or off")
 	fwdBusy := c.flags.String("forward-busy", "", "forward when busy to EXT, or off")
 	fwdNoAnswer := c.flags.String("forward-noanswer", "", "forward when not answered to EXT, or off")
+	outboundCallerID := c.flags.String("outbound-caller-id", "", `number sent on calls through a trunk ("" for none)`)
 	if !c.parse() {
 		return 2
 	}
@@ -80,6 +85,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *ring != 0 {
 			req.RingTimeout = ring
 		}
+		req.OutboundCallerID = *outboundCallerID
 		var u api.User
 		if u, err = c.client.CreateUser(ctx, req); err == nil {
 			c.print(u, func(w io.Writer) {
@@ -103,6 +109,9 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		if c.given["email"] {
 			req.Email = email // "" removes the address
+		}
+		if c.given["outbound-caller-id"] {
+			req.OutboundCallerID = outboundCallerID // "" removes it
 		}
 		if *ring != 0 {
 			req.RingTimeout = ring
@@ -181,6 +190,7 @@ func users(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			c.print(u, func(w io.Writer) {
 				fmt.Fprintf(w, "extension:    %s\nname:         %s\nemail:        %s\nvoicemail:    %v\nring timeout: %ds\ncreated:      %s\n",
 					u.Extension, u.Name, emailOrNone(u.Email), u.Voicemail.Enabled, u.RingTimeout, u.CreatedAt.Format("2006-01-02 15:04:05Z07:00"))
+				fmt.Fprintf(w, "outbound id:  %s\n", callerIDOrTrunks(u.OutboundCallerID))
 				showSettings(w, u)
 				if perr == nil {
 					fmt.Fprintf(w, "presence:     %s\n", p.State)
@@ -251,6 +261,14 @@ func emailOrNone(email string) string {
 		return "none"
 	}
 	return email
+}
+
+// callerIDOrTrunks is how show prints a user's outbound caller ID.
+func callerIDOrTrunks(id string) string {
+	if id == "" {
+		return "none (the trunk's)"
+	}
+	return id
 }
 
 // showSettings prints a user's call settings.
