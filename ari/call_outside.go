@@ -87,6 +87,16 @@ func (c *call) dialOut(ctx context.Context) step {
 	return c.startRinging
 }
 
+// setConnectedLine gives an outbound leg the caller ID to send, without an update to the
+// channel (it is not dialled yet).
+func (c *call) setConnectedLine(leg string) error {
+	ast := c.app.Asterisk
+	if err := ast.SetVariable(c.op(), leg, "CONNECTEDLINE(num,i)", c.outCallerID); err != nil {
+		return err
+	}
+	return ast.SetVariable(c.op(), leg, "CONNECTEDLINE(name,i)", c.outCallerName)
+}
+
 // refuseOutbound ends a call the outbound routes did not take: the caller hears why (not
 // allowed, no trunk free) and is hung up.
 func (c *call) refuseOutbound(ctx context.Context, s routing.Step) step {

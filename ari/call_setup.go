@@ -102,12 +102,6 @@ func (c *call) startRinging(ctx context.Context) step {
 			// A REFER from this phone is call control's to carry out (see transferred).
 			transferHandling: "ari-only",
 		}
-		if s.Outbound != nil {
-			// The identity the provider is sent (From, P-Asserted-Identity) is the leg's
-			// connected line: set here, without an update, and not copied from the caller.
-			vars["CONNECTEDLINE(num,i)"] = c.outCallerID
-			vars["CONNECTEDLINE(name,i)"] = c.outCallerName
-		}
 		wg.Go(func() {
 			ch, err := ast.CreateChannel(c.op(), ChannelRequest{ID: l.id, Endpoint: l.device,
 				AppArgs: stasisArgsCallee + c.id, Originator: c.callerCh, Variables: vars})
@@ -198,7 +192,13 @@ func (c *call) startRinging(ctx context.Context) step {
 	errs = make([]error, len(c.legs))
 	dialCaller := c.callerCh
 	if s.Outbound != nil {
-		dialCaller = "" // its identity is the one set at its creation
+		// The identity the provider is sent (From, P-Asserted-Identity) is the leg's connected
+		// line: the caller ID routing chose, not the caller's own (which creating the leg with
+		// the caller as originator gave it, and dialling with it as caller would).
+		dialCaller = ""
+		if err := c.setConnectedLine(c.legs[0].id); ErrorIsUnavailable(err) {
+			return c.suspend(err)
+		}
 	}
 	for i, l := range c.legs {
 		wg.Go(func() { errs[i] = ast.Dial(c.op(), l.id, dialCaller, timeout) })

@@ -67,9 +67,9 @@ func TrunkObjects(t switchboard.Trunk) []ConfigObject {
 	transport := "transport-" + string(t.Transport)
 	register := t.Auth == switchboard.AuthRegister
 	var objs []ConfigObject
-	outboundAuth, fromUser := "", ""
+	outboundAuth := ""
 	if register {
-		outboundAuth, fromUser = id, t.Username
+		outboundAuth = id
 		objs = append(objs, ConfigObject{Module: ModulePJSIP, Type: "auth", ID: id, Fields: []Field{
 			{"auth_type", "userpass"},
 			{"username", t.Username},
@@ -95,7 +95,8 @@ func TrunkObjects(t switchboard.Trunk) []ConfigObject {
 			{"allow", strings.Join(t.Codecs, ",")},
 			{"aors", aor},
 			{"outbound_auth", outboundAuth},
-			{"from_user", fromUser},
+			// The From header carries the caller ID sent (see routing.OutboundCallerID); the
+			// provider knows the account by the digest username it challenges for.
 			{"from_domain", t.Host},
 			// Only the provider's addresses identify a call as the trunk's: never a username
 			// someone puts in their From header.

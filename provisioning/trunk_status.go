@@ -18,6 +18,8 @@ type TrunkProbe interface {
 	// qualify requests, offline when not) and how many channels it has; ENOTFOUND when
 	// Asterisk holds no such endpoint.
 	Endpoint(ctx context.Context, name string) (state string, channels int, err error)
+	// Reregister makes an outbound registration register again now.
+	Reregister(ctx context.Context, registration string) error
 }
 
 // TrunkMonitor watches what each trunk's provider makes of us, every Interval, and remembers
@@ -25,6 +27,10 @@ type TrunkProbe interface {
 // Asterisk says so and the provider answers; unreachable when the provider stops answering
 // (qualify) or never answered; rejected when it refused us. A trunk known by its address only
 // is reachable or unreachable.
+//
+// A provider that answers again after it did not may have lost our registration (a restart)
+// while Asterisk still counts us registered until the next refresh, minutes away: the monitor
+// has the trunk register again at once.
 type TrunkMonitor struct {
 	Store    switchboard.TrunkStore
 	Probe    TrunkProbe
@@ -97,6 +103,9 @@ func (m *TrunkMonitor) Poll(ctx context.Context) {
 		return // the store is away: what was seen stays
 	}
 	regs, regErr := m.Probe.Registrations(ctx)
+	m.mu.Lock()
+	before := m.statuses
+	m.mu.Unlock()
 	now := m.Now()
 	seen := map[string]switchboard.TrunkStatus{}
 	for _, t := range trunks {
@@ -110,6 +119,13 @@ func (m *TrunkMonitor) Poll(ctx context.Context) {
 			st.State = switchboard.UnknownState
 		default:
 			st.State, st.Detail = trunkState(t, state, regs)
+		}
+		if t.Auth == switchboard.AuthRegister && before[t.Name].State == switchboard.Unreachable && state == "online" {
+			if err := m.Probe.Reregister(ctx, TrunkEndpoint(t.Name)); err == nil {
+				st.State, st.Detail = switchboard.Registering, "the provider answers again"
+			} else if m.Logger != nil {
+				m.Logger.Warn("trunk: registering again failed", "trunk", t.Name, "error", err)
+			}
 		}
 		seen[t.Name] = st
 	}

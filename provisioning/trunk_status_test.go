@@ -9,8 +9,14 @@ import (
 )
 
 type fakeProbe struct {
-	regs      map[string]string
-	endpoints map[string]string
+	regs        map[string]string
+	endpoints   map[string]string
+	reregisters []string
+}
+
+func (f *fakeProbe) Reregister(_ context.Context, name string) error {
+	f.reregisters = append(f.reregisters, name)
+	return nil
 }
 
 func (f *fakeProbe) Registrations(context.Context) (map[string]string, error) { return f.regs, nil }
@@ -63,7 +69,19 @@ func TestTrunkMonitor(t *testing.T) {
 	if st := check("a", switchboard.Unreachable); !st.Since.After(since) {
 		t.Fatal("since did not move with the state")
 	}
-	probe.regs["trunk-a"], probe.endpoints["trunk-a"] = "Rejected", "online"
+	// The provider is back, and may have forgotten us: the trunk registers again at once.
+	probe.endpoints["trunk-a"] = "online"
+	m.Poll(ctx)
+	check("a", switchboard.Registering)
+	if len(probe.reregisters) != 1 || probe.reregisters[0] != "trunk-a" {
+		t.Fatalf("registrations started again: %v, want trunk-a once", probe.reregisters)
+	}
+	m.Poll(ctx)
+	check("a", switchboard.Registered)
+	probe.regs["trunk-a"] = "Rejected"
 	m.Poll(ctx)
 	check("a", switchboard.Rejected)
+	if len(probe.reregisters) != 1 {
+		t.Fatalf("a rejected registration was pushed again: %v", probe.reregisters)
+	}
 }

@@ -51,7 +51,7 @@ type TrunkSyncer struct {
 	kick     chan struct{}
 	mu       sync.Mutex
 	held     map[string]uint64 // object key -> fingerprint of what was pushed
-	trunks map[string]string // trunks pushed to this Asterisk -> the ID of their AOR
+	trunks   map[string]string // trunks pushed to this Asterisk -> the ID of their AOR
 }
 
 var _ TrunkSync = (*TrunkSyncer)(nil)

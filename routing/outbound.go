@@ -158,6 +158,6 @@ func NextTrunk(ring Step) Step {
 		return Step{Kind: Reject, Target: ring.Target, Cause: TrunksFailed, Reason: switchboard.ReasonTrunksFailed, Outbound: &o}
 	}
 	s := ring
-	s.Outbound = &o
+	s.Kind, s.Devices, s.Outbound = External, nil, &o
 	return s
 }

@@ -85,8 +85,11 @@ func TestOutboundFailover(t *testing.T) {
 	if s.Outbound.TrunkName() != "a" {
 		t.Fatalf("first trunk %s, want a", s.Outbound.TrunkName())
 	}
-	next := After(s, ResultUnreachable, lookup) // 503, a timeout, the trunk down
-	if next.Kind != External || next.Outbound.TrunkName() != "b" || next.Outbound.Number != "0123456789" {
+	// Call control rings the trunk's dial string; it fails (503, a timeout, the trunk down).
+	ringing := s
+	ringing.Kind, ringing.Devices = Ring, []string{"PJSIP/0123456789@trunk-a"}
+	next := After(ringing, ResultUnreachable, lookup)
+	if next.Kind != External || len(next.Devices) != 0 || next.Outbound.TrunkName() != "b" || next.Outbound.Number != "0123456789" {
 		t.Fatalf("after a failure: %v %+v, want trunk b", next.Kind, next.Outbound)
 	}
 	if s.Outbound.Trunk != 0 {

@@ -33,3 +33,8 @@ func (p trunkProbe) Endpoint(ctx context.Context, name string) (string, int, err
 	ep, err := p.ari.Endpoint(ctx, name)
 	return ep.State, len(ep.Channels), err
 }
+
+func (p trunkProbe) Reregister(ctx context.Context, registration string) error {
+	_, err := p.ami.Action(ctx, "PJSIPRegister", ami.Header{Key: "Registration", Value: registration})
+	return err
+}
