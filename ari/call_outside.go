@@ -30,10 +30,11 @@ const (
 	promptTrunksFailed = "sound:all-circuits-busy-now"
 )
 
-// routes returns the outbound routes for routing a call of this caller: none for a call from
-// outside (it never goes out again). A store that cannot be read gives the routes read last.
+// routes returns the outbound routes for routing the call (routing lets a call from outside go
+// out again only through a user's forward). A store that cannot be read gives the routes read
+// last.
 func (c *call) routes() []switchboard.OutboundRoute {
-	if c.app.Outside == nil || c.inbound != nil {
+	if c.app.Outside == nil {
 		return nil
 	}
 	routes, err := c.app.Outside.OutboundRoutes(c.op())
@@ -72,13 +73,20 @@ func (c *call) dialOut(ctx context.Context) step {
 			return c.execute(routing.NextTrunk(s))
 		}
 	}
-	caller, err := c.app.Users.User(c.op(), c.caller)
+	who := c.caller
+	if o.ForwardedBy != "" {
+		who = o.ForwardedBy // the user whose forward sends the call out
+	}
+	caller, err := c.app.Users.User(c.op(), who)
 	if err != nil {
-		caller = switchboard.User{Extension: c.caller}
+		caller = switchboard.User{Extension: who}
 	}
 	c.outCallerID = routing.OutboundCallerID(*o, caller, trunk)
 	c.outCallerName = caller.Name
-	c.setRecord(switchboard.CallChange{Direction: switchboard.Outbound, Trunk: name, External: o.Number})
+	if c.inbound == nil {
+		// (A call from outside that a forward sends out stays inbound: its forwards say where.)
+		c.setRecord(switchboard.CallChange{Direction: switchboard.Outbound, Trunk: name, External: o.Number})
+	}
 	c.log.Info("calling out", "trunk", name, "route", o.Route, "number", o.Number, "caller_id", c.outCallerID,
 		"emergency", o.Emergency)
 	s.Kind = routing.Ring

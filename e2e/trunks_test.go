@@ -285,6 +285,10 @@ func TestTrunkInbound(t *testing.T) {
 		"destination": map[string]string{"kind": "number", "number": "600"}})
 	mustAPI(t, s, "POST", "/api/v1/inbound-numbers", map[string]any{"number": "0333333333", "name": "Partner line",
 		"trunk": "by-address", "destination": map[string]string{"kind": "number", "number": "1001"}})
+	mustAPI(t, s, "POST", "/api/v1/inbound-numbers", map[string]any{"number": "+33344444444", "name": "Carol's line",
+		"destination": map[string]string{"kind": "number", "number": "1003"}})
+	mustAPI(t, s, "POST", "/api/v1/routes", map[string]any{"name": "national",
+		"patterns": []map[string]string{{"prefix": "9", "match": "0[1-9]XXXXXXXX"}}, "trunks": []string{"main"}})
 	tone := softphone.AnswerOptions{Calls: 1, MediaOptions: softphone.MediaOptions{ExpectTone: 1000, Duration: 2 * time.Second}}
 
 	t.Run("ToUser", func(t *testing.T) {
@@ -315,6 +319,26 @@ func TestTrunkInbound(t *testing.T) {
 		}
 		if rec := trunkCall(t, s, "600", start); rec.AnsweredBy != "1002" || rec.Direction != "inbound" {
 			t.Errorf("record %+v", rec)
+		}
+	})
+
+	t.Run("ForwardedOut", func(t *testing.T) {
+		// Carol forwards her calls to her mobile: a call from outside goes out again, by her
+		// setting (nobody outside can make the PBX call out), with her caller ID.
+		patch(t, s, "1003", api.PatchUserRequest{OutboundCallerID: ptr("+33344444444"),
+			CallSettingsChange: api.CallSettingsChange{Forwards: &api.ForwardsChange{
+				Unconditional: &api.ForwardChange{Enabled: ptr(true), Destination: ptr("90612340000")}}}})
+		before := len(carrier.Calls(t))
+		start := time.Now()
+		in := carrier.CallIn(t, carrierOK, "+33344444444", "+33698765432", "Outside Caller")
+		got := carrier.WaitCalls(t, before+1, 15*time.Second)[before:]
+		if got[0].Number != "0612340000" || got[0].CallerNumber != "+33344444444" {
+			t.Fatalf("the carrier received %+v, want 0612340000 from +33344444444", got[0])
+		}
+		carrier.Hangup(t, in)
+		rec := trunkCall(t, s, "1003", start)
+		if rec.Direction != "inbound" || len(rec.ForwardedTo) == 0 || rec.ForwardedTo[len(rec.ForwardedTo)-1] != "90612340000" {
+			t.Errorf("record %+v, want inbound, forwarded to 90612340000", rec)
 		}
 	})
 

@@ -169,9 +169,10 @@ func ValidateUser(u *switchboard.User) error {
 }
 
 // ValidateCallSettings checks a user's call settings: 1 to MaxMaxDevices phones, and forwards
-// whose destination is a number of the dial plan other than the user's own (an enabled forward
-// needs one). Whether anyone has that number is not checked: forwards to a number nobody has
-// are ignored when calls are routed.
+// whose destination is a number other than the user's own (an enabled forward needs one): an
+// extension, or an outside number (2 to 20 digits, an optional +) that an outbound route the
+// user may use takes. Whether anyone has that number, or a route takes it, is not checked:
+// forwards that cannot be followed are ignored when calls are routed.
 func ValidateCallSettings(ext string, c switchboard.CallSettings) error {
 	if c.MaxDevices < 1 || c.MaxDevices > switchboard.MaxMaxDevices {
 		return switchboard.Errorf(switchboard.EINVALID, "max_devices must be 1 to %d", switchboard.MaxMaxDevices)
@@ -181,8 +182,9 @@ func ValidateCallSettings(ext string, c switchboard.CallSettings) error {
 		f    switchboard.Forward
 	}{{"unconditional", c.Forwards.Unconditional}, {"busy", c.Forwards.Busy}, {"no_answer", c.Forwards.NoAnswer}} {
 		if f.f.Destination != "" {
-			if ValidateExtension(f.f.Destination) != nil {
-				return switchboard.Errorf(switchboard.EINVALID, "forwards.%s.destination must be a number of 2 to 6 digits", f.name)
+			if ValidateExtension(f.f.Destination) != nil && !isExternalNumber(f.f.Destination) {
+				return switchboard.Errorf(switchboard.EINVALID,
+					"forwards.%s.destination must be an extension (2 to 6 digits) or an outside number (2 to 20 digits, an optional leading +)", f.name)
 			}
 			if f.f.Destination == ext {
 				return switchboard.Errorf(switchboard.EINVALID, "forwards.%s: a user cannot forward to their own number", f.name)

@@ -21,6 +21,9 @@ type OutboundStep struct {
 	Trunks    []string
 	Trunk     int
 	CallerID  string // the route's own, "" when it has none
+	// ForwardedBy is the user whose forward sent the call out: their caller ID is sent, and
+	// their permission to use the route was checked.
+	ForwardedBy string
 }
 
 // TrunkName is the trunk the step tries now.
@@ -129,6 +132,23 @@ func outbound(r switchboard.OutboundRoute, number string) Step {
 	return Step{Kind: External, Outbound: &OutboundStep{Route: r.Name, Emergency: r.Emergency, Number: number,
 		Trunks: slices.Clone(r.Trunks), CallerID: r.CallerID},
 		Target: switchboard.User{Extension: number}, Timeout: OutboundRingTimeout, Path: []string{number}}
+}
+
+// forwardOut follows p's forward f to an outside number when a route takes it and p may use
+// that route.
+func (r router) forwardOut(p Party, path []string, hops []Forwarding, kind ForwardKind, f switchboard.Forward) (Step, bool) {
+	route, number, ok := matchRoute(r.routes, f.Destination, true)
+	if !ok {
+		route, number, ok = matchRoute(r.routes, f.Destination, false)
+	}
+	if !ok || !Permitted(route, p.User.Extension) {
+		return Step{}, false
+	}
+	s := outbound(route, number)
+	s.Outbound.ForwardedBy = p.User.Extension
+	s.Path = append(with(path, p.User.Extension), f.Destination)
+	s.Forwarded = append(slices.Clone(hops), Forwarding{From: p.User.Extension, To: f.Destination, Kind: kind})
+	return s, true
 }
 
 // outboundAfter is the step after a trunk did not take the call: the next trunk when this one

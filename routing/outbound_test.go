@@ -126,3 +126,54 @@ func TestOutboundCallerID(t *testing.T) {
 		t.Errorf("route's: %s", got)
 	}
 }
+
+// A forward to an outside number goes out through a route the forwarding user may use, with
+// their caller ID; one they may not use is ignored as if off. A call from outside may be
+// forwarded out by a user's own setting.
+func TestForwardToOutsideNumber(t *testing.T) {
+	fwd := func(ext, to string) Party {
+		u := switchboard.User{Extension: ext, Voicemail: switchboard.Mailbox{Enabled: true}, RingTimeout: 20}
+		u.Calls.Forwards.Unconditional = switchboard.Forward{Enabled: true, Destination: to}
+		return Party{User: u, Devices: []string{"PJSIP/" + ext + "/sip:x"}}
+	}
+	users := map[string]Party{
+		"1001": fwd("1001", "9001234"),     // international: 1001 may
+		"1002": fwd("1002", "9001234"),     // 1002 may not: the forward is ignored
+		"1003": fwd("1003", "90123456789"), // national: everyone may
+	}
+	lookup := func(ext string) (Party, bool) { p, ok := users[ext]; return p, ok }
+	for _, c := range []struct {
+		caller, dialled string
+		kind            Kind
+		number          string
+	}{
+		{"1003", "1001", External, "001234"},
+		{"1003", "1002", Ring, ""},
+		{"", "1003", External, "0123456789"}, // from outside, forwarded out by 1003's setting
+	} {
+		s := Route(Call{Caller: c.caller, Dialled: c.dialled, Routes: testRoutes}, lookup)
+		if s.Kind != c.kind {
+			t.Errorf("%q calls %s: %v, want %v", c.caller, c.dialled, s.Kind, c.kind)
+			continue
+		}
+		if c.kind != External {
+			continue
+		}
+		o := s.Outbound
+		if o.Number != c.number || o.ForwardedBy != c.dialled || len(s.Forwarded) != 1 || s.Forwarded[0].Kind != Unconditional {
+			t.Errorf("%q calls %s: %+v forwarded %+v", c.caller, c.dialled, o, s.Forwarded)
+		}
+	}
+	// On no answer too, through After.
+	u := switchboard.User{Extension: "1004", RingTimeout: 20}
+	u.Calls.Forwards.NoAnswer = switchboard.Forward{Enabled: true, Destination: "90123456789"}
+	users["1004"] = Party{User: u, Devices: []string{"PJSIP/1004/sip:y"}}
+	ring := Route(Call{Caller: "1003", Dialled: "1004", Routes: testRoutes}, lookup)
+	if ring.Kind != Ring {
+		t.Fatalf("1004 first rings: %v", ring.Kind)
+	}
+	next := After(ring, ResultNoAnswer, lookup)
+	if next.Kind != External || next.Outbound.Number != "0123456789" || next.Outbound.ForwardedBy != "1004" {
+		t.Fatalf("after no answer: %v %+v", next.Kind, next.Outbound)
+	}
+}

@@ -118,6 +118,8 @@ type Step struct {
 	// Outbound is set on an External step (and on the refusal that ends one): the number sent
 	// and the trunks of its route.
 	Outbound *OutboundStep
+	// routes are the call's outbound routes, for the forwards of the steps that follow.
+	routes []switchboard.OutboundRoute
 }
 
 // Forwarding is one hop of a forwarded call.
@@ -149,7 +151,7 @@ const (
 
 // Route returns the first step of a call.
 func Route(c Call, lookup Lookup) Step {
-	r := router{caller: c.Caller, lookup: lookup}
+	r := router{caller: c.Caller, lookup: lookup, routes: c.Routes}
 	outside := c.Caller == ""
 	if route, number, ok := matchRoute(c.Routes, c.Dialled, true); ok && !outside {
 		s := outbound(route, number)
@@ -170,6 +172,7 @@ func Route(c Call, lookup Lookup) Step {
 	}
 	s := r.reach(p, nil, nil)
 	s.Caller = c.Caller
+	s.routes = c.Routes
 	return s
 }
 
@@ -178,13 +181,15 @@ func Route(c Call, lookup Lookup) Step {
 type router struct {
 	caller string
 	lookup Lookup
+	routes []switchboard.OutboundRoute
 }
 
 // After returns the step that follows a ringing step that ended without an answer.
 func After(ring Step, result Result, lookup Lookup) Step {
-	r := router{caller: ring.Caller, lookup: lookup}
+	r := router{caller: ring.Caller, lookup: lookup, routes: ring.routes}
 	s := r.after(ring, result)
 	s.Caller = ring.Caller
+	s.routes = ring.routes
 	return s
 }
 
@@ -282,8 +287,10 @@ func (r router) forward(p Party, path []string, hops []Forwarding, kind ForwardK
 	}
 	next, ok := r.lookup(f.Destination)
 	if !ok {
-		// A forward to a number nobody has (its user was deleted): ignored.
-		return Step{}, false
+		// An outside number, through a route the forwarding user may use (whoever calls: a
+		// call from outside may be forwarded out by a user's own setting); otherwise a number
+		// nobody has (its user was deleted): ignored.
+		return r.forwardOut(p, path, hops, kind, f)
 	}
 	return r.reach(next, with(path, p.User.Extension),
 		append(slices.Clone(hops), Forwarding{From: p.User.Extension, To: f.Destination, Kind: kind})), true
