@@ -253,6 +253,41 @@ func TestTrunkOutbound(t *testing.T) {
 		}
 	})
 
+	t.Run("ChannelLimit", func(t *testing.T) {
+		// main carries one call at a time: a second call while one is up goes to the next
+		// trunk of the route (which refuses it here), never to main.
+		mustAPI(t, s, "PATCH", "/api/v1/trunks/main", map[string]any{"channel_limit": 1})
+		mustAPI(t, s, "POST", "/api/v1/routes", map[string]any{"name": "limited",
+			"patterns": []map[string]string{{"prefix": "7", "match": "X."}}, "trunks": []string{"main", "busy-provider"}})
+		before := len(carrier.Calls(t))
+		first := make(chan *softphone.Report, 1)
+		p := openPhone(t, s, "1001", "alice-password-1", "udp")
+		go func() {
+			r, _ := p.Call(ctxT(t, 30*time.Second), "70611111111", softphone.CallOptions{
+				MediaOptions: softphone.MediaOptions{Duration: 6 * time.Second}})
+			first <- r
+		}()
+		carrier.WaitCalls(t, before+1, 10*time.Second)
+		start := time.Now()
+		call(t, s, "1002", "bob-password-222", "udp", "70622222222", softphone.CallOptions{})
+		if rec := trunkCall(t, s, "70622222222", start); rec.Reason != "trunks_failed" {
+			t.Errorf("second call's record %+v, want trunks_failed", rec)
+		}
+		got := carrier.Calls(t)[before:]
+		for _, c := range got[1:] {
+			if c.Number == "0622222222" && c.Account == carrierOK {
+				t.Fatalf("the second call went out on main beyond its channel limit: %+v", got)
+			}
+		}
+		if len(got) != 2 || got[1].Account != carrierFail || got[1].Number != "0622222222" {
+			t.Fatalf("carrier saw %+v, want the second call on the next trunk only", got)
+		}
+		if a := <-first; !a.Answered() {
+			t.Fatalf("the first call was not answered: %s", a.Error)
+		}
+		mustAPI(t, s, "PATCH", "/api/v1/trunks/main", map[string]any{"channel_limit": 0})
+	})
+
 	t.Run("RegistrationFollowsTheCarrier", func(t *testing.T) {
 		carrier.Stop(t)
 		took := waitTrunkState(t, s, "main", "unreachable", 60*time.Second)
