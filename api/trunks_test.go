@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
@@ -16,227 +15,6 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning"
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 )
-
-// fakeTrunkDB keeps trunks, routes and inbound numbers in maps with the rules PostgreSQL
-// keeps: unique names and numbers, a route's trunks and users and an inbound number's trunk
-// must exist, a trunk a route uses cannot be deleted. Users are those of a user store.
-type fakeTrunkDB struct {
-	mu     sync.Mutex
-	trunks map[string]switchboard.Trunk
-	routes map[string]switchboard.OutboundRoute
-	dids   map[string]switchboard.InboundNumber
-	users  *inmem.UserStore
-	down   bool
-}
-
-var (
-	_ switchboard.TrunkStore         = fakeTrunks{}
-	_ switchboard.RouteStore         = fakeRoutes{}
-	_ switchboard.InboundNumberStore = fakeDIDs{}
-)
-
-type (
-	fakeTrunks struct{ *fakeTrunkDB }
-	fakeRoutes struct{ *fakeTrunkDB }
-	fakeDIDs   struct{ *fakeTrunkDB }
-)
-
-// begin takes the lock, or fails as PostgreSQL does when it is down.
-func (db *fakeTrunkDB) begin() error {
-	db.mu.Lock()
-	if db.down {
-		db.mu.Unlock()
-		return switchboard.Errorf(switchboard.EUNAVAILABLE, "database is unavailable")
-	}
-	return nil
-}
-
-// stamped is what the three kinds of rows share: their timestamps.
-type stamped interface {
-	switchboard.Trunk | switchboard.OutboundRoute | switchboard.InboundNumber
-}
-
-func stamp[T stamped](v *T, created bool) {
-	now := time.Now()
-	switch v := any(v).(type) {
-	case *switchboard.Trunk:
-		v.UpdatedAt = now
-		if created {
-			v.CreatedAt = now
-		}
-	case *switchboard.OutboundRoute:
-		v.UpdatedAt = now
-		if created {
-			v.CreatedAt = now
-		}
-	case *switchboard.InboundNumber:
-		v.UpdatedAt = now
-		if created {
-			v.CreatedAt = now
-		}
-	}
-}
-
-func rowCreate[T stamped](db *fakeTrunkDB, m map[string]T, key string, v T, check func(T) error) (T, error) {
-	var zero T
-	if err := db.begin(); err != nil {
-		return zero, err
-	}
-	defer db.mu.Unlock()
-	if _, ok := m[key]; ok {
-		return zero, switchboard.Errorf(switchboard.ECONFLICT, "%s exists already", key)
-	}
-	if err := check(v); err != nil {
-		return zero, err
-	}
-	stamp(&v, true)
-	m[key] = v
-	return v, nil
-}
-
-func rowGet[T stamped](db *fakeTrunkDB, m map[string]T, key string) (T, error) {
-	var zero T
-	if err := db.begin(); err != nil {
-		return zero, err
-	}
-	defer db.mu.Unlock()
-	v, ok := m[key]
-	if !ok {
-		return zero, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	return v, nil
-}
-
-func rowList[T stamped](db *fakeTrunkDB, m map[string]T, order func(a, b T) int) ([]T, error) {
-	if err := db.begin(); err != nil {
-		return nil, err
-	}
-	defer db.mu.Unlock()
-	all := []T{}
-	for _, v := range m {
-		all = append(all, v)
-	}
-	slices.SortFunc(all, order)
-	return all, nil
-}
-
-func rowUpdate[T stamped](db *fakeTrunkDB, m map[string]T, key string, change func(*T) error, check func(T) error) (T, error) {
-	var zero T
-	if err := db.begin(); err != nil {
-		return zero, err
-	}
-	defer db.mu.Unlock()
-	v, ok := m[key]
-	if !ok {
-		return zero, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	if err := change(&v); err != nil {
-		return zero, err
-	}
-	if err := check(v); err != nil {
-		return zero, err
-	}
-	stamp(&v, false)
-	m[key] = v
-	return v, nil
-}
-
-func rowDelete[T stamped](db *fakeTrunkDB, m map[string]T, key string, check func() error) error {
-	if err := db.begin(); err != nil {
-		return err
-	}
-	defer db.mu.Unlock()
-	if _, ok := m[key]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	if err := check(); err != nil {
-		return err
-	}
-	delete(m, key)
-	return nil
-}
-
-func anyRow[T any](T) error { return nil }
-
-func (db fakeTrunks) CreateTrunk(_ context.Context, t switchboard.Trunk) (switchboard.Trunk, error) {
-	return rowCreate(db.fakeTrunkDB, db.trunks, t.Name, t, anyRow)
-}
-func (db fakeTrunks) Trunk(_ context.Context, name string) (switchboard.Trunk, error) {
-	return rowGet(db.fakeTrunkDB, db.trunks, name)
-}
-func (db fakeTrunks) Trunks(context.Context) ([]switchboard.Trunk, error) {
-	return rowList(db.fakeTrunkDB, db.trunks, func(a, b switchboard.Trunk) int { return strings.Compare(a.Name, b.Name) })
-}
-func (db fakeTrunks) UpdateTrunk(_ context.Context, name string, change func(*switchboard.Trunk) error) (switchboard.Trunk, error) {
-	return rowUpdate(db.fakeTrunkDB, db.trunks, name, change, anyRow)
-}
-func (db fakeTrunks) DeleteTrunk(_ context.Context, name string) error {
-	return rowDelete(db.fakeTrunkDB, db.trunks, name, func() error {
-		for _, r := range db.routes {
-			if slices.Contains(r.Trunks, name) {
-				return switchboard.Errorf(switchboard.ECONFLICT, "trunk %s is used by route %s", name, r.Name)
-			}
-		}
-		return nil
-	})
-}
-
-// checkRoute refuses a route naming a trunk or a user that does not exist.
-func (db *fakeTrunkDB) checkRoute(r switchboard.OutboundRoute) error {
-	for _, t := range r.Trunks {
-		if _, ok := db.trunks[t]; !ok {
-			return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", t)
-		}
-	}
-	for _, u := range r.Users {
-		if _, err := db.users.User(context.Background(), u); err != nil {
-			return switchboard.Errorf(switchboard.EINVALID, "user %s does not exist", u)
-		}
-	}
-	return nil
-}
-
-func (db fakeRoutes) CreateRoute(_ context.Context, r switchboard.OutboundRoute) (switchboard.OutboundRoute, error) {
-	return rowCreate(db.fakeTrunkDB, db.routes, r.Name, r, db.checkRoute)
-}
-func (db fakeRoutes) Route(_ context.Context, name string) (switchboard.OutboundRoute, error) {
-	return rowGet(db.fakeTrunkDB, db.routes, name)
-}
-func (db fakeRoutes) Routes(context.Context) ([]switchboard.OutboundRoute, error) {
-	return rowList(db.fakeTrunkDB, db.routes, func(a, b switchboard.OutboundRoute) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name))
-	})
-}
-func (db fakeRoutes) UpdateRoute(_ context.Context, name string, change func(*switchboard.OutboundRoute) error) (switchboard.OutboundRoute, error) {
-	return rowUpdate(db.fakeTrunkDB, db.routes, name, change, db.checkRoute)
-}
-func (db fakeRoutes) DeleteRoute(_ context.Context, name string) error {
-	return rowDelete(db.fakeTrunkDB, db.routes, name, func() error { return nil })
-}
-
-// checkDID refuses an inbound number from a trunk that does not exist.
-func (db *fakeTrunkDB) checkDID(n switchboard.InboundNumber) error {
-	if _, ok := db.trunks[n.Trunk]; n.Trunk != "" && !ok {
-		return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", n.Trunk)
-	}
-	return nil
-}
-
-func (db fakeDIDs) CreateInboundNumber(_ context.Context, n switchboard.InboundNumber) (switchboard.InboundNumber, error) {
-	return rowCreate(db.fakeTrunkDB, db.dids, n.Number, n, db.checkDID)
-}
-func (db fakeDIDs) InboundNumber(_ context.Context, number string) (switchboard.InboundNumber, error) {
-	return rowGet(db.fakeTrunkDB, db.dids, number)
-}
-func (db fakeDIDs) InboundNumbers(context.Context) ([]switchboard.InboundNumber, error) {
-	return rowList(db.fakeTrunkDB, db.dids, func(a, b switchboard.InboundNumber) int { return strings.Compare(a.Number, b.Number) })
-}
-func (db fakeDIDs) UpdateInboundNumber(_ context.Context, number string, change func(*switchboard.InboundNumber) error) (switchboard.InboundNumber, error) {
-	return rowUpdate(db.fakeTrunkDB, db.dids, number, change, db.checkDID)
-}
-func (db fakeDIDs) DeleteInboundNumber(_ context.Context, number string) error {
-	return rowDelete(db.fakeTrunkDB, db.dids, number, func() error { return nil })
-}
 
 // fakeSync counts the syncs a trunk service asks for and fails them with err.
 type fakeSync struct {
@@ -268,25 +46,28 @@ func (p numberPlan) NumberKind(_ context.Context, number string) (string, error)
 	return p[number], nil
 }
 
-// trunksAPI is the API with trunks, routes and inbound numbers over fakes; users 1001 and 1002
-// exist, 600 is a group and 800 a room.
+// trunksAPI is the API with trunks, routes and inbound numbers over in-memory stores sharing
+// the user store; users 1001 and 1002 exist, 600 is a group and 800 a room.
 type trunksAPI struct {
 	*testAPI
-	db   *fakeTrunkDB
-	sync *fakeSync
+	users  *inmem.UserStore
+	trunks *inmem.TrunkStore
+	routes *inmem.RouteStore
+	dids   *inmem.InboundNumberStore
+	sync   *fakeSync
 }
 
 func newTrunksAPI(t *testing.T, status provisioning.TrunkStatuses) *trunksAPI {
 	t.Helper()
 	users := inmem.NewUserStore()
-	db := &fakeTrunkDB{trunks: map[string]switchboard.Trunk{}, routes: map[string]switchboard.OutboundRoute{},
-		dids: map[string]switchboard.InboundNumber{}, users: users}
-	ta := &trunksAPI{testAPI: &testAPI{t: t, store: users, trig: &triggers{}}, db: db, sync: &fakeSync{}}
+	trunks := inmem.NewTrunkStore(users)
+	ta := &trunksAPI{testAPI: &testAPI{t: t, store: users, trig: &triggers{}}, users: users, trunks: trunks,
+		routes: inmem.NewRouteStore(trunks), dids: inmem.NewInboundNumberStore(trunks), sync: &fakeSync{}}
 	s, err := api.NewServer(api.Server{
 		Users:  &provisioning.Service{Store: users, Config: ta.trig, Presence: fakePresence{}},
-		Trunks: &provisioning.TrunkService{Store: fakeTrunks{db}, Routes: fakeRoutes{db}, Sync: ta.sync, Status: status},
-		Routes: &provisioning.RouteService{Store: fakeRoutes{db}},
-		InboundNumbers: &provisioning.InboundNumberService{Store: fakeDIDs{db},
+		Trunks: &provisioning.TrunkService{Store: ta.trunks, Routes: ta.routes, Sync: ta.sync, Status: status},
+		Routes: &provisioning.RouteService{Store: ta.routes},
+		InboundNumbers: &provisioning.InboundNumberService{Store: ta.dids,
 			Numbers: numberPlan{"1001": "user", "1002": "user", "600": "group", "800": "room"}},
 		Token: token,
 	})
@@ -301,6 +82,36 @@ func newTrunksAPI(t *testing.T, status provisioning.TrunkStatuses) *trunksAPI {
 		}
 	}
 	return ta
+}
+
+// storedTrunks returns the stored trunks by name, as they are, password included.
+func (ta *trunksAPI) storedTrunks() map[string]switchboard.Trunk {
+	return storedBy(ta.t, ta.trunks.Trunks, func(t switchboard.Trunk) string { return t.Name })
+}
+
+// storedRoutes returns the stored routes by name.
+func (ta *trunksAPI) storedRoutes() map[string]switchboard.OutboundRoute {
+	return storedBy(ta.t, ta.routes.Routes, func(r switchboard.OutboundRoute) string { return r.Name })
+}
+
+// storedDIDs returns the stored inbound numbers by number.
+func (ta *trunksAPI) storedDIDs() map[string]switchboard.InboundNumber {
+	return storedBy(ta.t, ta.dids.InboundNumbers, func(n switchboard.InboundNumber) string { return n.Number })
+}
+
+// storedBy returns what list gives, by key; the test fails when list does (t may be a parent
+// of the running test, so it is not stopped).
+func storedBy[T any](t *testing.T, list func(context.Context) ([]T, error), key func(T) string) map[string]T {
+	t.Helper()
+	all, err := list(context.Background())
+	if err != nil {
+		t.Errorf("listing the stored rows: %v", err)
+	}
+	m := make(map[string]T, len(all))
+	for _, v := range all {
+		m[key(v)] = v
+	}
+	return m
 }
 
 func decodeAs[T any](t *testing.T, r response) T {
@@ -371,7 +182,7 @@ func TestTrunkLifecycle(t *testing.T) {
 			tr.Username != "acct-1" || tr.Port != 5060 {
 			t.Errorf("status %d: %s", r.Status, r.Body)
 		}
-		if stored := ta.db.trunks["sipgate"]; stored.Password != newPassword {
+		if stored := ta.storedTrunks()["sipgate"]; stored.Password != newPassword {
 			t.Errorf("stored password %q, want the new one", stored.Password)
 		}
 	})
@@ -473,7 +284,7 @@ func TestTrunkSyncFails(t *testing.T) {
 	if r := ta.do("POST", "/api/v1/trunks", sipgate); r.Status != 503 || r.errorCode() != "unavailable" || showsPassword(r.Body) {
 		t.Errorf("create: %d %s", r.Status, r.Body)
 	}
-	if _, ok := ta.db.trunks["sipgate"]; !ok {
+	if _, ok := ta.storedTrunks()["sipgate"]; !ok {
 		t.Error("the trunk was not stored")
 	}
 	ta.sync.err = nil
@@ -485,7 +296,7 @@ func TestTrunkSyncFails(t *testing.T) {
 func TestTrunkBadInputChangesNothing(t *testing.T) {
 	ta := newTrunksAPI(t, nil)
 	ta.do("POST", "/api/v1/trunks", sipgate)
-	before := ta.db.trunks["sipgate"]
+	before := ta.storedTrunks()["sipgate"]
 	syncs := ta.sync.n
 	reg := `"username":"u","password":"` + trunkPassword + `"`
 	tests := []struct {
@@ -541,9 +352,9 @@ func TestTrunkBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if len(ta.db.trunks) != 1 || !slices.Equal(ta.db.trunks["sipgate"].Codecs, before.Codecs) ||
-		ta.db.trunks["sipgate"].Host != before.Host || ta.db.trunks["sipgate"].Password != before.Password {
-		t.Errorf("bad input changed the trunks: %+v", ta.db.trunks)
+	if len(ta.storedTrunks()) != 1 || !slices.Equal(ta.storedTrunks()["sipgate"].Codecs, before.Codecs) ||
+		ta.storedTrunks()["sipgate"].Host != before.Host || ta.storedTrunks()["sipgate"].Password != before.Password {
+		t.Errorf("bad input changed the trunks: %+v", ta.storedTrunks())
 	}
 	if ta.sync.n != syncs {
 		t.Errorf("%d syncs after refused input", ta.sync.n-syncs)
@@ -614,7 +425,7 @@ func TestRouteBadInputChangesNothing(t *testing.T) {
 	ta := newTrunksAPI(t, nil)
 	ta.do("POST", "/api/v1/trunks", sipgate)
 	ta.do("POST", "/api/v1/routes", `{"name":"national","patterns":[{"match":"0X."}],"trunks":["sipgate"]}`)
-	before := ta.db.routes["national"]
+	before := ta.storedRoutes()["national"]
 	ok := `"patterns":[{"match":"0X."}],"trunks":["sipgate"]`
 	tests := []struct {
 		name, method, path, body string
@@ -650,8 +461,8 @@ func TestRouteBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if len(ta.db.routes) != 1 || ta.db.routes["national"].UpdatedAt != before.UpdatedAt {
-		t.Errorf("bad input changed the routes: %+v", ta.db.routes)
+	if len(ta.storedRoutes()) != 1 || ta.storedRoutes()["national"].UpdatedAt != before.UpdatedAt {
+		t.Errorf("bad input changed the routes: %+v", ta.storedRoutes())
 	}
 	if r := ta.do("POST", "/api/v1/routes", `{"name":"national",`+ok+`}`); r.Status != 409 {
 		t.Errorf("duplicate: %d %s", r.Status, r.Body)
@@ -714,7 +525,7 @@ func TestInboundNumberBadInputChangesNothing(t *testing.T) {
 	ta := newTrunksAPI(t, nil)
 	ta.do("POST", "/api/v1/trunks", sipgate)
 	ta.do("POST", "/api/v1/inbound-numbers", `{"number":"+4930123456","destination":{"kind":"number","number":"600"}}`)
-	before := ta.db.dids["+4930123456"]
+	before := ta.storedDIDs()["+4930123456"]
 	tests := []struct {
 		name, method, path, body string
 		status                   int
@@ -745,8 +556,8 @@ func TestInboundNumberBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if len(ta.db.dids) != 1 || ta.db.dids["+4930123456"] != before {
-		t.Errorf("bad input changed the inbound numbers: %+v", ta.db.dids)
+	if len(ta.storedDIDs()) != 1 || ta.storedDIDs()["+4930123456"] != before {
+		t.Errorf("bad input changed the inbound numbers: %+v", ta.storedDIDs())
 	}
 	if r := ta.do("POST", "/api/v1/inbound-numbers", `{"number":"+4930123456","destination":{"kind":"hangup"}}`); r.Status != 409 {
 		t.Errorf("duplicate: %d %s", r.Status, r.Body)
@@ -803,15 +614,15 @@ func TestTrunksAuthAndDatabaseDown(t *testing.T) {
 			t.Errorf("%s %s with a wrong token: %d %s", c.method, c.path, r.Status, r.Body)
 		}
 	}
-	ta.db.down = true
+	ta.users.SetDown(true)
 	for _, c := range requests {
 		if r := ta.do(c.method, c.path, c.body); r.Status != 503 || r.errorCode() != "unavailable" {
 			t.Errorf("%s %s with the database down: %d %s", c.method, c.path, r.Status, r.Body)
 		}
 	}
-	ta.db.down = false
-	if len(ta.db.trunks) != 1 || len(ta.db.routes) != 0 || len(ta.db.dids) != 0 {
-		t.Errorf("refused requests changed the stores: %d trunks, %d routes, %d numbers", len(ta.db.trunks), len(ta.db.routes), len(ta.db.dids))
+	ta.users.SetDown(false)
+	if len(ta.storedTrunks()) != 1 || len(ta.storedRoutes()) != 0 || len(ta.storedDIDs()) != 0 {
+		t.Errorf("refused requests changed the stores: %d trunks, %d routes, %d numbers", len(ta.storedTrunks()), len(ta.storedRoutes()), len(ta.storedDIDs()))
 	}
 }
 

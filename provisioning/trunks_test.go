@@ -1,247 +1,52 @@
 package provisioning_test
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"reflect"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-pbx/switchboard"
 	"github.com/switchboard-pbx/switchboard/provisioning"
+	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 )
 
-// trunkStores are in-memory stores of trunks, routes and inbound numbers that keep the rules
-// PostgreSQL keeps: unique names and numbers, a route's trunks and users and an inbound
-// number's trunk must exist, a trunk a route uses cannot be deleted.
+// trunkStores are the in-memory stores of trunks, routes and inbound numbers over one user
+// store, as in one database: unique names and numbers, a route's trunks and users and an
+// inbound number's trunk must exist, a trunk a route uses cannot be deleted.
 type trunkStores struct {
-	mu     sync.Mutex
-	trunks map[string]switchboard.Trunk
-	routes map[string]switchboard.OutboundRoute
-	dids   map[string]switchboard.InboundNumber
-	users  []string // the extensions that are users
-	down   bool
+	trunks *inmem.TrunkStore
+	routes *inmem.RouteStore
+	dids   *inmem.InboundNumberStore
 }
 
-var (
-	_ switchboard.TrunkStore         = trunkStore{}
-	_ switchboard.RouteStore         = routeStore{}
-	_ switchboard.InboundNumberStore = didStore{}
-)
-
+// newTrunkStores returns empty stores whose user store has users (the extensions).
 func newTrunkStores(users ...string) *trunkStores {
-	return &trunkStores{trunks: map[string]switchboard.Trunk{}, routes: map[string]switchboard.OutboundRoute{},
-		dids: map[string]switchboard.InboundNumber{}, users: users}
-}
-
-// lock takes the stores' lock, or fails as PostgreSQL does when it is down.
-func (s *trunkStores) lock() error {
-	s.mu.Lock()
-	if s.down {
-		s.mu.Unlock()
-		return switchboard.Errorf(switchboard.EUNAVAILABLE, "database is unavailable")
-	}
-	return nil
-}
-
-// The three stores over one set of maps.
-type (
-	trunkStore struct{ *trunkStores }
-	routeStore struct{ *trunkStores }
-	didStore   struct{ *trunkStores }
-)
-
-func (s *trunkStores) Trunks() trunkStore { return trunkStore{s} }
-func (s *trunkStores) Routes() routeStore { return routeStore{s} }
-func (s *trunkStores) DIDs() didStore     { return didStore{s} }
-
-// insertRow, getRow, listRows, updateRow and deleteRow do for each store what its interface says, on its map m;
-// check says whether a row is acceptable (the foreign keys).
-func insertRow[T any](s *trunkStores, m map[string]T, key string, v T, check func(T) error, stamp func(*T, time.Time, bool)) (T, error) {
-	var zero T
-	if err := s.lock(); err != nil {
-		return zero, err
-	}
-	defer s.mu.Unlock()
-	if _, ok := m[key]; ok {
-		return zero, switchboard.Errorf(switchboard.ECONFLICT, "%s exists already", key)
-	}
-	if err := check(v); err != nil {
-		return zero, err
-	}
-	stamp(&v, time.Now(), true)
-	m[key] = v
-	return v, nil
-}
-
-func getRow[T any](s *trunkStores, m map[string]T, key string) (T, error) {
-	var zero T
-	if err := s.lock(); err != nil {
-		return zero, err
-	}
-	defer s.mu.Unlock()
-	v, ok := m[key]
-	if !ok {
-		return zero, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	return v, nil
-}
-
-func listRows[T any](s *trunkStores, m map[string]T, order func(a, b T) int) ([]T, error) {
-	if err := s.lock(); err != nil {
-		return nil, err
-	}
-	defer s.mu.Unlock()
-	all := []T{}
-	for _, v := range m {
-		all = append(all, v)
-	}
-	slices.SortFunc(all, order)
-	return all, nil
-}
-
-func updateRow[T any](s *trunkStores, m map[string]T, key string, change func(*T) error, check func(T) error, stamp func(*T, time.Time, bool)) (T, error) {
-	var zero T
-	if err := s.lock(); err != nil {
-		return zero, err
-	}
-	defer s.mu.Unlock()
-	v, ok := m[key]
-	if !ok {
-		return zero, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	if err := change(&v); err != nil {
-		return zero, err
-	}
-	if err := check(v); err != nil {
-		return zero, err
-	}
-	stamp(&v, time.Now(), false)
-	m[key] = v
-	return v, nil
-}
-
-func deleteRow[T any](s *trunkStores, m map[string]T, key string, check func() error) error {
-	if err := s.lock(); err != nil {
-		return err
-	}
-	defer s.mu.Unlock()
-	if _, ok := m[key]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	if err := check(); err != nil {
-		return err
-	}
-	delete(m, key)
-	return nil
-}
-
-func noCheck[T any](T) error { return nil }
-
-func stampTrunk(t *switchboard.Trunk, now time.Time, created bool) {
-	if created {
-		t.CreatedAt = now
-	}
-	t.UpdatedAt = now
-}
-
-func stampRoute(r *switchboard.OutboundRoute, now time.Time, created bool) {
-	if created {
-		r.CreatedAt = now
-	}
-	r.UpdatedAt = now
-}
-
-func stampDID(n *switchboard.InboundNumber, now time.Time, created bool) {
-	if created {
-		n.CreatedAt = now
-	}
-	n.UpdatedAt = now
-}
-
-func (s trunkStore) CreateTrunk(_ context.Context, t switchboard.Trunk) (switchboard.Trunk, error) {
-	return insertRow(s.trunkStores, s.trunks, t.Name, t, noCheck, stampTrunk)
-}
-func (s trunkStore) Trunk(_ context.Context, name string) (switchboard.Trunk, error) {
-	return getRow(s.trunkStores, s.trunks, name)
-}
-func (s trunkStore) Trunks(context.Context) ([]switchboard.Trunk, error) {
-	return listRows(s.trunkStores, s.trunks, func(a, b switchboard.Trunk) int { return strings.Compare(a.Name, b.Name) })
-}
-func (s trunkStore) UpdateTrunk(_ context.Context, name string, change func(*switchboard.Trunk) error) (switchboard.Trunk, error) {
-	return updateRow(s.trunkStores, s.trunks, name, change, noCheck, stampTrunk)
-}
-func (s trunkStore) DeleteTrunk(_ context.Context, name string) error {
-	return deleteRow(s.trunkStores, s.trunks, name, func() error {
-		for _, r := range s.routes {
-			if slices.Contains(r.Trunks, name) {
-				return switchboard.Errorf(switchboard.ECONFLICT, "trunk %s is used by route %s", name, r.Name)
-			}
-		}
-		return nil
-	})
-}
-
-// checkRoute refuses a route naming a trunk or a user that does not exist; the caller holds
-// the lock.
-func (s *trunkStores) checkRoute(r switchboard.OutboundRoute) error {
-	for _, t := range r.Trunks {
-		if _, ok := s.trunks[t]; !ok {
-			return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", t)
+	store := inmem.NewUserStore()
+	for _, ext := range users {
+		if _, err := store.CreateUser(context.Background(), switchboard.User{Extension: ext, Name: "User " + ext}); err != nil {
+			panic(err)
 		}
 	}
-	for _, u := range r.Users {
-		if !slices.Contains(s.users, u) {
-			return switchboard.Errorf(switchboard.EINVALID, "user %s does not exist", u)
-		}
+	trunks := inmem.NewTrunkStore(store)
+	return &trunkStores{trunks: trunks, routes: inmem.NewRouteStore(trunks), dids: inmem.NewInboundNumberStore(trunks)}
+}
+
+func (s *trunkStores) Trunks() *inmem.TrunkStore       { return s.trunks }
+func (s *trunkStores) Routes() *inmem.RouteStore       { return s.routes }
+func (s *trunkStores) DIDs() *inmem.InboundNumberStore { return s.dids }
+
+// listed returns what list (a store's list of all it holds) gives, failing the test when it
+// fails.
+func listed[T any](t *testing.T, list func(context.Context) ([]T, error)) []T {
+	t.Helper()
+	all, err := list(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return nil
-}
-
-func (s routeStore) CreateRoute(_ context.Context, r switchboard.OutboundRoute) (switchboard.OutboundRoute, error) {
-	return insertRow(s.trunkStores, s.routes, r.Name, r, s.checkRoute, stampRoute)
-}
-func (s routeStore) Route(_ context.Context, name string) (switchboard.OutboundRoute, error) {
-	return getRow(s.trunkStores, s.routes, name)
-}
-func (s routeStore) Routes(context.Context) ([]switchboard.OutboundRoute, error) {
-	return listRows(s.trunkStores, s.routes, func(a, b switchboard.OutboundRoute) int {
-		return cmp.Or(cmp.Compare(a.Position, b.Position), strings.Compare(a.Name, b.Name))
-	})
-}
-func (s routeStore) UpdateRoute(_ context.Context, name string, change func(*switchboard.OutboundRoute) error) (switchboard.OutboundRoute, error) {
-	return updateRow(s.trunkStores, s.routes, name, change, s.checkRoute, stampRoute)
-}
-func (s routeStore) DeleteRoute(_ context.Context, name string) error {
-	return deleteRow(s.trunkStores, s.routes, name, func() error { return nil })
-}
-
-// checkDID refuses an inbound number from a trunk that does not exist; the caller holds the lock.
-func (s *trunkStores) checkDID(n switchboard.InboundNumber) error {
-	if _, ok := s.trunks[n.Trunk]; n.Trunk != "" && !ok {
-		return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", n.Trunk)
-	}
-	return nil
-}
-
-func (s didStore) CreateInboundNumber(_ context.Context, n switchboard.InboundNumber) (switchboard.InboundNumber, error) {
-	return insertRow(s.trunkStores, s.dids, n.Number, n, s.checkDID, stampDID)
-}
-func (s didStore) InboundNumber(_ context.Context, number string) (switchboard.InboundNumber, error) {
-	return getRow(s.trunkStores, s.dids, number)
-}
-func (s didStore) InboundNumbers(context.Context) ([]switchboard.InboundNumber, error) {
-	return listRows(s.trunkStores, s.dids, func(a, b switchboard.InboundNumber) int { return strings.Compare(a.Number, b.Number) })
-}
-func (s didStore) UpdateInboundNumber(_ context.Context, number string, change func(*switchboard.InboundNumber) error) (switchboard.InboundNumber, error) {
-	return updateRow(s.trunkStores, s.dids, number, change, s.checkDID, stampDID)
-}
-func (s didStore) DeleteInboundNumber(_ context.Context, number string) error {
-	return deleteRow(s.trunkStores, s.dids, number, func() error { return nil })
+	return all
 }
 
 // syncs counts the passes a TrunkService asks for, failing them with err.
@@ -335,8 +140,8 @@ func TestCreateTrunk(t *testing.T) {
 				t.Errorf("CreateTrunk(%+v) = %v, want invalid", nt, err)
 			}
 		}
-		if len(stores.trunks) != 0 || sync.n != 0 {
-			t.Errorf("%d trunks stored, %d syncs after rejected input", len(stores.trunks), sync.n)
+		if n := len(listed(t, stores.trunks.Trunks)); n != 0 || sync.n != 0 {
+			t.Errorf("%d trunks stored, %d syncs after rejected input", n, sync.n)
 		}
 	})
 	t.Run("ErrSyncKeepsTrunk", func(t *testing.T) {
@@ -347,8 +152,8 @@ func TestCreateTrunk(t *testing.T) {
 			tr.Name != "sipgate" {
 			t.Errorf("CreateTrunk = %+v, %v", tr, err)
 		}
-		if _, ok := stores.trunks["sipgate"]; !ok {
-			t.Error("the trunk was not stored")
+		if _, err := stores.trunks.Trunk(ctx, "sipgate"); err != nil {
+			t.Error("the trunk was not stored:", err)
 		}
 	})
 	t.Run("WithoutSync", func(t *testing.T) {
@@ -478,8 +283,8 @@ func TestDeleteTrunk(t *testing.T) {
 		if err := svc.DeleteTrunk(ctx, "sipgate"); err == nil || !strings.Contains(err.Error(), "trunk sipgate deleted, but Asterisk is not synced") {
 			t.Errorf("DeleteTrunk = %v", err)
 		}
-		if _, ok := stores.trunks["sipgate"]; ok {
-			t.Error("the trunk is still stored")
+		if _, err := stores.trunks.Trunk(ctx, "sipgate"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+			t.Error("the trunk is still stored:", err)
 		}
 	})
 }
@@ -583,8 +388,8 @@ func TestCreateRoute(t *testing.T) {
 		if _, err := svc.CreateRoute(ctx, nr); switchboard.ErrorCode(err) != switchboard.EINVALID || !strings.Contains(err.Error(), "user 1999") {
 			t.Errorf("missing user: %v", err)
 		}
-		if len(stores.routes) != 0 {
-			t.Errorf("routes stored: %+v", stores.routes)
+		if routes := listed(t, stores.routes.Routes); len(routes) != 0 {
+			t.Errorf("routes stored: %+v", routes)
 		}
 	})
 	t.Run("ErrInvalidStoresNothing", func(t *testing.T) {
@@ -609,8 +414,8 @@ func TestCreateRoute(t *testing.T) {
 				t.Errorf("CreateRoute(%+v) = %v, want invalid", nr, err)
 			}
 		}
-		if len(stores.routes) != 0 {
-			t.Errorf("routes stored: %+v", stores.routes)
+		if routes := listed(t, stores.routes.Routes); len(routes) != 0 {
+			t.Errorf("routes stored: %+v", routes)
 		}
 	})
 	t.Run("ErrDuplicateName", func(t *testing.T) {
@@ -710,8 +515,8 @@ func TestInboundNumbers(t *testing.T) {
 				t.Errorf("destination %+v: %v, want %q", c.d, err, c.msg)
 			}
 		}
-		if len(stores.dids) != 0 {
-			t.Errorf("stored %+v", stores.dids)
+		if dids := listed(t, stores.dids.InboundNumbers); len(dids) != 0 {
+			t.Errorf("stored %+v", dids)
 		}
 	})
 	t.Run("ErrInvalid", func(t *testing.T) {
@@ -728,8 +533,8 @@ func TestInboundNumbers(t *testing.T) {
 				t.Errorf("CreateInboundNumber(%+v) = %v, want invalid", nn, err)
 			}
 		}
-		if len(stores.dids) != 0 {
-			t.Errorf("stored %+v", stores.dids)
+		if dids := listed(t, stores.dids.InboundNumbers); len(dids) != 0 {
+			t.Errorf("stored %+v", dids)
 		}
 	})
 	t.Run("Update", func(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,161 +14,25 @@ import (
 	"github.com/switchboard-pbx/switchboard/provisioning/inmem"
 )
 
-// table is an in-memory store of one kind of row by key, enough for the CLI's tests: rows are
-// unique by key, and check (when set) refuses a row as PostgreSQL's constraints would.
-type table[T any] struct {
-	mu    sync.Mutex
-	rows  map[string]T
-	key   func(T) string
-	check func(T) error
-	less  func(a, b T) int
-}
-
-func newTable[T any](key func(T) string, less func(a, b T) int) *table[T] {
-	return &table[T]{rows: map[string]T{}, key: key, less: less, check: func(T) error { return nil }}
-}
-
-func (t *table[T]) create(v T) (T, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.rows[t.key(v)]; ok {
-		return v, switchboard.Errorf(switchboard.ECONFLICT, "%s exists already", t.key(v))
-	}
-	if err := t.check(v); err != nil {
-		return v, err
-	}
-	t.rows[t.key(v)] = v
-	return v, nil
-}
-
-func (t *table[T]) get(key string) (T, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.rows[key]
-	if !ok {
-		return v, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	return v, nil
-}
-
-func (t *table[T]) all() ([]T, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	all := []T{}
-	for _, v := range t.rows {
-		all = append(all, v)
-	}
-	slices.SortFunc(all, t.less)
-	return all, nil
-}
-
-func (t *table[T]) update(key string, change func(*T) error) (T, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.rows[key]
-	if !ok {
-		return v, switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	if err := change(&v); err != nil {
-		return v, err
-	}
-	if err := t.check(v); err != nil {
-		return v, err
-	}
-	t.rows[key] = v
-	return v, nil
-}
-
-func (t *table[T]) remove(key string) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.rows[key]; !ok {
-		return switchboard.Errorf(switchboard.ENOTFOUND, "no %s", key)
-	}
-	delete(t.rows, key)
-	return nil
-}
-
-// The three stores of the trunks CLI's tests. Routes' trunks must exist; a trunk a route uses
-// may be deleted (the API's tests cover the refusal).
-type (
-	cliTrunks struct{ *table[switchboard.Trunk] }
-	cliRoutes struct {
-		*table[switchboard.OutboundRoute]
-	}
-	cliDIDs struct {
-		*table[switchboard.InboundNumber]
-	}
-)
-
-func (s cliTrunks) CreateTrunk(_ context.Context, t switchboard.Trunk) (switchboard.Trunk, error) {
-	t.CreatedAt = time.Now()
-	return s.create(t)
-}
-func (s cliTrunks) Trunk(_ context.Context, name string) (switchboard.Trunk, error) {
-	return s.get(name)
-}
-func (s cliTrunks) Trunks(context.Context) ([]switchboard.Trunk, error) { return s.all() }
-func (s cliTrunks) UpdateTrunk(_ context.Context, name string, change func(*switchboard.Trunk) error) (switchboard.Trunk, error) {
-	return s.update(name, change)
-}
-func (s cliTrunks) DeleteTrunk(_ context.Context, name string) error { return s.remove(name) }
-
-func (s cliRoutes) CreateRoute(_ context.Context, r switchboard.OutboundRoute) (switchboard.OutboundRoute, error) {
-	return s.create(r)
-}
-func (s cliRoutes) Route(_ context.Context, name string) (switchboard.OutboundRoute, error) {
-	return s.get(name)
-}
-func (s cliRoutes) Routes(context.Context) ([]switchboard.OutboundRoute, error) { return s.all() }
-func (s cliRoutes) UpdateRoute(_ context.Context, name string, change func(*switchboard.OutboundRoute) error) (switchboard.OutboundRoute, error) {
-	return s.update(name, change)
-}
-func (s cliRoutes) DeleteRoute(_ context.Context, name string) error { return s.remove(name) }
-
-func (s cliDIDs) CreateInboundNumber(_ context.Context, n switchboard.InboundNumber) (switchboard.InboundNumber, error) {
-	return s.create(n)
-}
-func (s cliDIDs) InboundNumber(_ context.Context, number string) (switchboard.InboundNumber, error) {
-	return s.get(number)
-}
-func (s cliDIDs) InboundNumbers(context.Context) ([]switchboard.InboundNumber, error) { return s.all() }
-func (s cliDIDs) UpdateInboundNumber(_ context.Context, number string, change func(*switchboard.InboundNumber) error) (switchboard.InboundNumber, error) {
-	return s.update(number, change)
-}
-func (s cliDIDs) DeleteInboundNumber(_ context.Context, number string) error { return s.remove(number) }
-
 // plan gives the numbers of the CLI tests' users and groups their kind.
 type plan map[string]string
 
 func (p plan) NumberKind(_ context.Context, number string) (string, error) { return p[number], nil }
 
-// trunkServer is the API over the three stores; every trunk it is asked about is registered.
-func trunkServer(t *testing.T) (api.Server, cliTrunks, cliRoutes, cliDIDs) {
+// trunkServer is the API over the three in-memory stores, which share the users' store (user
+// 1001 exists); every trunk it is asked about is registered.
+func trunkServer(t *testing.T) (api.Server, *inmem.TrunkStore, *inmem.RouteStore, *inmem.InboundNumberStore) {
 	t.Helper()
-	trunks := cliTrunks{newTable(func(t switchboard.Trunk) string { return t.Name },
-		func(a, b switchboard.Trunk) int { return strings.Compare(a.Name, b.Name) })}
-	routes := cliRoutes{newTable(func(r switchboard.OutboundRoute) string { return r.Name },
-		func(a, b switchboard.OutboundRoute) int { return a.Position - b.Position })}
-	routes.check = func(r switchboard.OutboundRoute) error {
-		for _, name := range r.Trunks {
-			if _, err := trunks.get(name); err != nil {
-				return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", name)
-			}
-		}
-		return nil
+	users := inmem.NewUserStore()
+	if _, err := users.CreateUser(context.Background(), switchboard.User{Extension: "1001", Name: "Alice"}); err != nil {
+		t.Fatal(err)
 	}
-	numbers := cliDIDs{newTable(func(n switchboard.InboundNumber) string { return n.Number },
-		func(a, b switchboard.InboundNumber) int { return strings.Compare(a.Number, b.Number) })}
-	numbers.check = func(n switchboard.InboundNumber) error {
-		if _, err := trunks.get(n.Trunk); n.Trunk != "" && err != nil {
-			return switchboard.Errorf(switchboard.EINVALID, "trunk %s does not exist", n.Trunk)
-		}
-		return nil
-	}
+	trunks := inmem.NewTrunkStore(users)
+	routes := inmem.NewRouteStore(trunks)
+	numbers := inmem.NewInboundNumberStore(trunks)
 	since := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
 	s := api.Server{
-		Users: &provisioning.Service{Store: inmem.NewUserStore(), Config: noConfig{}, Presence: offlinePresence{}},
+		Users: &provisioning.Service{Store: users, Config: noConfig{}, Presence: offlinePresence{}},
 		Trunks: &provisioning.TrunkService{Store: trunks, Routes: routes,
 			Status: cliStatuses{switchboard.TrunkStatus{State: switchboard.Registered, Since: since, Channels: 1}}},
 		Routes:         &provisioning.RouteService{Store: routes},
@@ -206,7 +68,7 @@ func TestTrunksCLI(t *testing.T) {
 		!strings.Contains(out, "status:        registered since 2026-05-06 07:08:09Z, 1/10 calls") {
 		t.Fatalf("trunks add: exit %d\n%s%s", code, out, errOut)
 	}
-	if tr, _ := store.get("sipgate"); tr.Password != cliPassword || strings.Join(tr.Codecs, ",") != "ulaw,alaw" || tr.ChannelLimit != 10 {
+	if tr, _ := store.Trunk(context.Background(), "sipgate"); tr.Password != cliPassword || strings.Join(tr.Codecs, ",") != "ulaw,alaw" || tr.ChannelLimit != 10 {
 		t.Errorf("stored %+v", tr)
 	}
 	// An IP trunk, flags before the name, the password on the command line refused for it.
@@ -257,7 +119,7 @@ func TestTrunksCLI(t *testing.T) {
 		!strings.Contains(out, "inbound from:  the host only") || !strings.Contains(out, "pai:           off") {
 		t.Errorf("trunks set: exit %d\n%s%s", code, out, errOut)
 	}
-	if tr, _ := store.get("sipgate"); tr.Password != "n3w:pass.word~5678" || len(tr.Addresses) != 0 || tr.SendPAI || tr.Host != "sip.example.net" {
+	if tr, _ := store.Trunk(context.Background(), "sipgate"); tr.Password != "n3w:pass.word~5678" || len(tr.Addresses) != 0 || tr.SendPAI || tr.Host != "sip.example.net" {
 		t.Errorf("after set: %+v", tr)
 	}
 
@@ -291,7 +153,7 @@ func TestTrunksCLI(t *testing.T) {
 			t.Errorf("trunks %v: exit %d, want 2", args, code)
 		}
 	}
-	if _, err := store.get("b"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+	if _, err := store.Trunk(context.Background(), "b"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Errorf("a refused trunk was stored: %v", err)
 	}
 }
@@ -299,7 +161,7 @@ func TestTrunksCLI(t *testing.T) {
 func TestRoutesCLI(t *testing.T) {
 	s, trunks, store, _ := trunkServer(t)
 	for _, name := range []string{"sipgate", "backup"} {
-		trunks.create(switchboard.Trunk{Name: name, Host: "h", Port: 5060, Transport: "udp", Auth: "ip", Codecs: []string{"ulaw"}})
+		trunks.CreateTrunk(context.Background(), switchboard.Trunk{Name: name, Host: "h", Port: 5060, Transport: "udp", Auth: "ip", Codecs: []string{"ulaw"}})
 	}
 	cli := adminCLI(t, s, routes)
 	out, errOut, code := cli("add", "national", "--pattern", "9|0nxxxxxx.|", "--pattern", "+49Z.", "--trunks", "sipgate, backup",
@@ -335,13 +197,13 @@ func TestRoutesCLI(t *testing.T) {
 		!strings.Contains(out, "position:      0") || !strings.Contains(out, "users:         everyone") {
 		t.Errorf("routes set: exit %d\n%s%s", code, out, errOut)
 	}
-	if r, _ := store.get("national"); r.Position != 0 || strings.Join(r.Trunks, ",") != "backup" || len(r.Patterns) != 2 || r.CallerID != "+4930123400" {
+	if r, _ := store.Route(context.Background(), "national"); r.Position != 0 || strings.Join(r.Trunks, ",") != "backup" || len(r.Patterns) != 2 || r.CallerID != "+4930123400" {
 		t.Errorf("after set: %+v", r)
 	}
 	if _, _, code := cli("set", "emergency", "--emergency=false"); code != 0 {
 		t.Errorf("routes set --emergency=false: exit %d", code)
 	}
-	if r, _ := store.get("emergency"); r.Emergency {
+	if r, _ := store.Route(context.Background(), "emergency"); r.Emergency {
 		t.Errorf("still an emergency route: %+v", r)
 	}
 	out, _, code = cli("list")
@@ -363,7 +225,7 @@ func TestRoutesCLI(t *testing.T) {
 
 func TestDIDsCLI(t *testing.T) {
 	s, trunks, _, store := trunkServer(t)
-	trunks.create(switchboard.Trunk{Name: "sipgate", Host: "h", Port: 5060, Transport: "udp", Auth: "ip", Codecs: []string{"ulaw"}})
+	trunks.CreateTrunk(context.Background(), switchboard.Trunk{Name: "sipgate", Host: "h", Port: 5060, Transport: "udp", Auth: "ip", Codecs: []string{"ulaw"}})
 	cli := adminCLI(t, s, dids)
 	out, errOut, code := cli("add", "+4930123456", "--name", "Main line", "--trunk", "sipgate", "--to", "600")
 	if code != 0 || !strings.Contains(out, "created inbound number +4930123456") || !strings.Contains(out, "to:            number 600") ||
@@ -407,7 +269,7 @@ func TestDIDsCLI(t *testing.T) {
 	if out, _, code := cli("rm", "+4930123456"); code != 0 || !strings.Contains(out, "deleted inbound number +4930123456") {
 		t.Errorf("dids rm (exit %d): %s", code, out)
 	}
-	if _, err := store.get("+4930123456"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
+	if _, err := store.InboundNumber(context.Background(), "+4930123456"); switchboard.ErrorCode(err) != switchboard.ENOTFOUND {
 		t.Errorf("after rm: %v", err)
 	}
 }

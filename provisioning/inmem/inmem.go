@@ -1,9 +1,10 @@
-// Package inmem is an in-memory switchboard.UserStore, RoomStore, GroupStore and QueueStore for
-// unit tests of the layers above the store (API, configuration applier), and an in-memory
-// switchboard.RoomControl and QueueControl standing in for call control. The stores behave like
-// the PostgreSQL ones: same ordering, same error codes, one plan of numbers for users, rooms,
-// groups and queues, whose members and agents are users. They can be told to fail, as an
-// unreachable database would.
+// Package inmem is an in-memory switchboard.UserStore, RoomStore, GroupStore, QueueStore,
+// TrunkStore, RouteStore and InboundNumberStore for unit tests of the layers above the store
+// (API, configuration applier), and an in-memory switchboard.RoomControl and QueueControl
+// standing in for call control. The stores behave like the PostgreSQL ones: same ordering, same
+// error codes, one plan of numbers for users, rooms, groups and queues, whose members and
+// agents are users, and routes whose trunks and users must exist (see trunks.go). They can be
+// told to fail, as an unreachable database would.
 package inmem
 
 import (
@@ -27,6 +28,7 @@ type UserStore struct {
 	rooms    *RoomStore  // the rooms sharing the plan of numbers, if any
 	groups   *GroupStore // the groups sharing the plan of numbers, if any
 	queues   *QueueStore // the queues sharing the plan of numbers, if any
+	routes   *RouteStore // the outbound routes naming users, if any
 }
 
 var _ switchboard.UserStore = (*UserStore)(nil)
@@ -151,7 +153,7 @@ func (s *UserStore) UpdateUser(_ context.Context, ext string, change func(*switc
 	return u, nil
 }
 
-// DeleteUser removes a user, and takes them out of every group and every queue.
+// DeleteUser removes a user, and takes them out of every group, every queue and every route.
 func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -164,6 +166,7 @@ func (s *UserStore) DeleteUser(_ context.Context, ext string) error {
 	delete(s.users, ext)
 	s.groups.dropMember(ext)
 	s.queues.dropAgent(ext)
+	s.routes.dropUser(ext)
 	s.changed(ext, true)
 	return nil
 }
