@@ -248,7 +248,9 @@ func (a *App) startInbound(caller Channel, did, callerNumber, callerName string,
 	c := a.newCall(uuid.NewString(), caller, in.number, started)
 	c.inbound = in
 	c.caller = in.callerNumber
+	c.mu.Lock()
 	c.rec.Caller = in.callerNumber
+	c.mu.Unlock()
 	c.log = a.Logger.With("call_id", c.id, "caller", c.caller, "callee", in.number, "trunk", in.trunk, "caller_channel", c.callerCh)
 	c.log.Info("inbound call started")
 	a.run(c, c.lookupInbound)

@@ -320,6 +320,12 @@ func TestTrunkInbound(t *testing.T) {
 		"destination": map[string]string{"kind": "number", "number": "600"}})
 	mustAPI(t, s, "POST", "/api/v1/inbound-numbers", map[string]any{"number": "0333333333", "name": "Partner line",
 		"trunk": "by-address", "destination": map[string]string{"kind": "number", "number": "1001"}})
+	if _, err := s.API.CreateQueue(ctxT(t, 10*time.Second), api.CreateQueueRequest{Number: "700", Name: "Support",
+		Agents: []string{"1001"}}); err != nil {
+		t.Fatal(err)
+	}
+	mustAPI(t, s, "POST", "/api/v1/inbound-numbers", map[string]any{"number": "+33355555555", "name": "Support",
+		"destination": map[string]string{"kind": "number", "number": "700"}})
 	mustAPI(t, s, "POST", "/api/v1/inbound-numbers", map[string]any{"number": "+33344444444", "name": "Carol's line",
 		"destination": map[string]string{"kind": "number", "number": "1003"}})
 	mustAPI(t, s, "POST", "/api/v1/routes", map[string]any{"name": "national",
@@ -353,6 +359,22 @@ func TestTrunkInbound(t *testing.T) {
 			t.Error("1003, a member of the group, never rang")
 		}
 		if rec := trunkCall(t, s, "600", start); rec.AnsweredBy != "1002" || rec.Direction != "inbound" {
+			t.Errorf("record %+v", rec)
+		}
+	})
+
+	t.Run("ToQueue", func(t *testing.T) {
+		if err := s.API.SetAgentLoggedIn(ctxT(t, 10*time.Second), "700", "1001", true); err != nil {
+			t.Fatal(err)
+		}
+		alice := startAnswering(t, s, "1001", "alice-password-1", "udp", tone)
+		start := time.Now()
+		carrier.CallIn(t, carrierOK, "+33355555555", "+33698765432", "Outside Caller")
+		reports := alice.Wait(t)
+		if len(reports) != 1 || reports[0].Peer != "+33698765432" || !reports[0].Tone.Detected {
+			t.Fatalf("the queue's agent did not take the call: %+v", reports)
+		}
+		if rec := trunkCall(t, s, "700", start); rec.AnsweredBy != "1001" || rec.Direction != "inbound" {
 			t.Errorf("record %+v", rec)
 		}
 	})
