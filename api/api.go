@@ -1,8 +1,8 @@
 // Package api is Switchboard's REST admin API (chi): users, presence, voicemail messages and
 // greetings, calls, conference rooms, ring groups, call queues, trunks, outbound routes and
-// inbound numbers as JSON, with bearer-token auth, size-limited bodies that reject unknown
-// fields, one error shape, health and readiness checks, Prometheus metrics and an OpenAPI 3
-// description of itself.
+// inbound numbers as JSON, with bearer-token auth, an audit trail of every change,
+// size-limited bodies that reject unknown fields, one error shape, health and readiness
+// checks, Prometheus metrics and an OpenAPI 3 description of itself.
 package api
 
 import (
@@ -60,6 +60,9 @@ type Server struct {
 	Routes *provisioning.RouteService
 	// InboundNumbers manages inbound numbers (DIDs); nil: their routes answer 503.
 	InboundNumbers *provisioning.InboundNumberService
+	// Audit keeps the audit trail of every change asked of the API (see audit.go); nil:
+	// nothing is recorded and /api/v1/audit answers 503.
+	Audit switchboard.AuditLog
 
 	Token    string
 	Ready    []Check
@@ -107,7 +110,8 @@ func (s *Server) Handler() http.Handler {
 		w.Write(openAPI)
 	})
 	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.authenticate)
+		// The audit trail comes first, to record the requests authentication refuses too.
+		r.Use(s.audit, s.authenticate)
 		r.Post("/users", s.createUser)
 		r.Get("/users", s.listUsers)
 		r.Get("/users/{ext}", s.getUser)
@@ -178,6 +182,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/inbound-numbers/{number}", s.getInboundNumber)
 		r.Patch("/inbound-numbers/{number}", s.patchInboundNumber)
 		r.Delete("/inbound-numbers/{number}", s.deleteInboundNumber)
+		r.Get("/audit", s.listAudit)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, switchboard.Errorf(switchboard.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path))
@@ -201,7 +206,8 @@ func allowedMethods(routes chi.Routes, path string) string {
 	return strings.Join(allowed, ", ")
 }
 
-// authenticate requires "Authorization: Bearer <token>", compared in constant time.
+// authenticate requires "Authorization: Bearer <token>", compared in constant time, and names
+// the token as the actor of the request (see setActor).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	want := []byte("Bearer " + s.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +217,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.writeError(w, r, switchboard.Errorf(switchboard.EUNAUTHORIZED, "missing or wrong bearer token"))
 			return
 		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(w, setActor(r, TokenActor))
 	})
 }
 

@@ -9,6 +9,7 @@
 //	switchboard trunks ...   manage trunks (SIP providers) through the REST API (add, list, get, set, rm)
 //	switchboard routes ...   manage outbound routes through the REST API (add, list, get, set, rm)
 //	switchboard dids ...     manage inbound numbers through the REST API (add, list, get, set, rm)
+//	switchboard audit        list the audit trail of changes made through the REST API
 //	switchboard healthcheck  exit 0 when the local server is ready (for container healthchecks)
 //
 // Configuration comes from the environment (see README.md); this package is the only place
@@ -48,6 +49,8 @@ commands:
                dids" for help)
   voicemail    messages and greetings of a mailbox: list, get, heard, move, rm, greetings,
                greeting-set, greeting-get, greeting-rm (run "switchboard voicemail" for help)
+  audit        the audit trail of every change made through the API, newest first
+               (run "switchboard audit --help" for its flags)
   healthcheck  exit 0 when the local server answers /readyz with 200
 `
 
@@ -78,6 +81,8 @@ func run(ctx context.Context, args []string) int {
 		return routes(ctx, args[1:], os.Stdout, os.Stderr)
 	case "dids":
 		return dids(ctx, args[1:], os.Stdout, os.Stderr)
+	case "audit":
+		return audit(ctx, args[1:], os.Stdout, os.Stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
 	case "-h", "--help", "help":

@@ -144,6 +144,7 @@ func serve(ctx context.Context) error {
 		Trunks:         trunkService,
 		Routes:         &provisioning.RouteService{Store: routeStore, Changed: outside.Changed},
 		InboundNumbers: &provisioning.InboundNumberService{Store: didStore, Numbers: db},
+		Audit:          &postgres.AuditStore{DB: db},
 		Calls:          &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
 		Token:          cfg.AdminToken,
 		Logger:         logger.With("component", "api"),
