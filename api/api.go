@@ -68,6 +68,10 @@ type Server struct {
 	Ready    []Check
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
+	// Metrics says who may read /metrics on the API's listener: MetricsOpen (anyone who reaches
+	// it, the default), MetricsToken (the admin token, as /api/v1) or MetricsElsewhere (not
+	// here: MetricsHandler is served on a listener of its own).
+	Metrics MetricsAccess
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -104,7 +108,12 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", s.readyz)
-	r.Method("GET", "/metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	switch s.Metrics {
+	case MetricsOpen:
+		r.Method("GET", "/metrics", s.MetricsHandler())
+	case MetricsToken:
+		r.With(s.authenticate).Method("GET", "/metrics", s.MetricsHandler())
+	}
 	r.Get("/api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
@@ -237,13 +246,31 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
+// MetricsAccess says who may read /metrics (see Server.Metrics).
+type MetricsAccess string
+
+// The ways of serving /metrics.
+const (
+	MetricsOpen      MetricsAccess = ""
+	MetricsToken     MetricsAccess = "token"
+	MetricsElsewhere MetricsAccess = "listener"
+)
+
+// MetricsHandler serves the Prometheus metrics.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{})
+}
+
+// readyz says ready or not, and which dependency is not, without the error itself (an address,
+// a driver's message): that goes to the log, for whoever runs the server.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, checks := http.StatusOK, map[string]string{}
 	for _, c := range s.Ready {
 		if err := c.Check(ctx); err != nil {
-			status, checks[c.Name] = http.StatusServiceUnavailable, err.Error()
+			status, checks[c.Name] = http.StatusServiceUnavailable, "unavailable"
+			s.Logger.Warn("not ready", "check", c.Name, "error", err)
 		} else {
 			checks[c.Name] = "ok"
 		}

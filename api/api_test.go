@@ -449,8 +449,9 @@ func TestDatabaseDown(t *testing.T) {
 			t.Errorf("%s %s with the database down: %d %s", c.method, c.path, r.Status, r.Body)
 		}
 	}
-	if r := ta.do("GET", "/readyz", ""); r.Status != 503 {
-		t.Errorf("/readyz with the database down: %d", r.Status)
+	if r := ta.do("GET", "/readyz", ""); r.Status != 503 || strings.Contains(string(r.Body), "refused") ||
+		!strings.Contains(string(r.Body), `"postgres":"unavailable"`) {
+		t.Errorf("/readyz with the database down: %d %s (want 503, which check, and no error detail)", r.Status, r.Body)
 	}
 	ta.store.SetDown(false)
 	ta.ready = nil

@@ -26,10 +26,14 @@ type config struct {
 	ConfigDir   string
 	SpoolDir    string // Asterisk's spool: voicemail messages are read from SpoolDir/voicemail
 	AGIListen   string
-	AGIURL      string
-	LogLevel    slog.Level
-	LogFormat   string
-	DebugListen string // pprof; empty: off
+	// Metrics is who may read /metrics on the API's listener (SWITCHBOARD_METRICS: open,
+	// token); MetricsListen, when set, serves it on a listener of its own instead.
+	Metrics       api.MetricsAccess
+	MetricsListen string
+	AGIURL        string
+	LogLevel      slog.Level
+	LogFormat     string
+	DebugListen   string // pprof; empty: off
 	// The relay voicemail is mailed through; SMTP.Host empty: mail is off. Logger is left to serve.
 	SMTP mailer.Config
 	// The longest wait between two attempts to send one mail.
@@ -66,9 +70,13 @@ func loadConfig() (config, error) {
 		Listen:      getenv("SWITCHBOARD_LISTEN", ":8080"),
 		ConfigDir:   getenv("ASTERISK_CONFIG_DIR", "/etc/asterisk/switchboard"),
 		SpoolDir:    getenv("ASTERISK_SPOOL_DIR", "/var/spool/asterisk"),
-		AGIListen:   getenv("AGI_LISTEN", ":4573"),
-		LogFormat:   getenv("LOG_FORMAT", "json"),
-		DebugListen: os.Getenv("SWITCHBOARD_DEBUG_LISTEN"),
+		// FastAGI runs dialplan helpers for whoever connects: loopback unless told otherwise
+		// (compose gives the compose network's address).
+		AGIListen:     getenv("AGI_LISTEN", "127.0.0.1:4573"),
+		Metrics:       api.MetricsAccess(os.Getenv("SWITCHBOARD_METRICS")),
+		MetricsListen: os.Getenv("SWITCHBOARD_METRICS_LISTEN"),
+		LogFormat:     getenv("LOG_FORMAT", "json"),
+		DebugListen:   os.Getenv("SWITCHBOARD_DEBUG_LISTEN"),
 	}
 	var problems []string
 	if c.DatabaseURL == "" {
@@ -95,6 +103,18 @@ func loadConfig() (config, error) {
 		if host, _, err := net.SplitHostPort(c.DebugListen); err != nil || !isLoopback(host) {
 			problems = append(problems, fmt.Sprintf("SWITCHBOARD_DEBUG_LISTEN %q must be a loopback host:port (the profiler has no authentication)", c.DebugListen))
 		}
+	}
+	switch {
+	case c.Metrics == "open":
+		c.Metrics = api.MetricsOpen
+	case c.Metrics != api.MetricsOpen && c.Metrics != api.MetricsToken:
+		problems = append(problems, fmt.Sprintf("SWITCHBOARD_METRICS %q must be open or token", string(c.Metrics)))
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			problems = append(problems, fmt.Sprintf("SWITCHBOARD_METRICS_LISTEN %q is not host:port", c.MetricsListen))
+		}
+		c.Metrics = api.MetricsElsewhere // (its own listener: not on the API's)
 	}
 	problems = append(problems, c.loadSMTP()...)
 	if len(problems) > 0 {

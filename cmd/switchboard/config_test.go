@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-pbx/switchboard/api"
 	"github.com/switchboard-pbx/switchboard/mailer"
 )
 
@@ -177,4 +178,40 @@ func writeCA(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// FastAGI listens on loopback unless told otherwise; /metrics is open, behind the token, or on
+// a listener of its own.
+func TestLoadConfigListeners(t *testing.T) {
+	setRequired(t)
+	t.Setenv("AGI_LISTEN", "")
+	os.Unsetenv("AGI_LISTEN")
+	for _, c := range []struct {
+		metrics, listen string
+		want            api.MetricsAccess
+		bad             bool
+	}{
+		{"", "", api.MetricsOpen, false},
+		{"open", "", api.MetricsOpen, false},
+		{"token", "", api.MetricsToken, false},
+		{"", "127.0.0.1:9100", api.MetricsElsewhere, false},
+		{"public", "", "", true},
+		{"", "9100", "", true},
+	} {
+		t.Setenv("SWITCHBOARD_METRICS", c.metrics)
+		t.Setenv("SWITCHBOARD_METRICS_LISTEN", c.listen)
+		cfg, err := loadConfig()
+		if c.bad {
+			if err == nil || !strings.Contains(err.Error(), "SWITCHBOARD_METRICS") {
+				t.Errorf("%q/%q: err = %v, want a SWITCHBOARD_METRICS problem", c.metrics, c.listen, err)
+			}
+			continue
+		}
+		if err != nil || cfg.Metrics != c.want {
+			t.Errorf("%q/%q: %q, %v; want %q", c.metrics, c.listen, cfg.Metrics, err, c.want)
+		}
+		if cfg.AGIListen != "127.0.0.1:4573" || cfg.AGIURL != "agi://127.0.0.1:4573" {
+			t.Errorf("FastAGI by default on %s (%s), want loopback", cfg.AGIListen, cfg.AGIURL)
+		}
+	}
 }

@@ -158,6 +158,7 @@ func serve(ctx context.Context) error {
 			}},
 		},
 		Registry: registry,
+		Metrics:  cfg.Metrics,
 	})
 	if err != nil {
 		return err
@@ -181,11 +182,25 @@ func serve(ctx context.Context) error {
 	}
 	servers := []*http.Server{httpServer}
 	listeners := []net.Listener{apiListener}
+	if cfg.MetricsListen != "" {
+		metricsListener, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			agiListener.Close()
+			apiListener.Close()
+			return fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", server.MetricsHandler())
+		servers = append(servers, &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second})
+		listeners = append(listeners, metricsListener)
+	}
 	if cfg.DebugListen != "" {
 		debugListener, err := net.Listen("tcp", cfg.DebugListen)
 		if err != nil {
 			agiListener.Close()
-			apiListener.Close()
+			for _, l := range listeners {
+				l.Close()
+			}
 			return fmt.Errorf("profiler: %w", err)
 		}
 		servers = append(servers, &http.Server{Handler: profiler(), ReadHeaderTimeout: 5 * time.Second})
