@@ -8,6 +8,11 @@ import (
 	"path/filepath"
 )
 
+// GeneratedFileMode is the mode of the generated files: they hold digests, so only the control
+// plane (the owner) and Asterisk (the group: the same user natively, the control plane's group
+// under compose) may read them.
+const GeneratedFileMode = 0o640
+
 // WriteFileAtomic replaces path with content unless it already holds exactly that content.
 // Readers (Asterisk) see either the old or the new file, never a partial one: the content goes
 // to a temporary file in the same directory, is synced, and is renamed over path.
@@ -32,7 +37,7 @@ func WriteFileAtomic(path string, content []byte) (changed bool, err error) {
 		tmp.Close()
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
+	if err := tmp.Chmod(GeneratedFileMode); err != nil {
 		tmp.Close()
 		return false, fmt.Errorf("write %s: %w", path, err)
 	}

@@ -86,6 +86,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	// One connection: writes are serialised anyway, and the pragmas apply to it.
 	db.SetMaxOpenConns(1)
+	// The tables hold voicemail PINs: the control plane and Asterisk (its group) only. SQLite
+	// gives its journal the database's mode. A file someone else owns keeps the mode they gave.
+	if err := os.Chmod(path, provisioning.GeneratedFileMode); err != nil && !errors.Is(err, os.ErrPermission) {
+		db.Close()
+		return nil, fmt.Errorf("realtime database %s: %w", path, err)
+	}
 	if err := dropForeignTables(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("check realtime tables in %s: %w", path, err)
