@@ -93,6 +93,28 @@ func TestComposeStack(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
+
+	t.Run("SecretsPrivate", func(t *testing.T) {
+		// The generated configuration (digests), the realtime database (PINs) and ARI's and
+		// AMI's password are nobody else's in the containers either.
+		out := c.compose(t, 30*time.Second, "exec", "-T", "asterisk", "sh", "-c",
+			"stat -c '%a %U:%G %n' /etc/asterisk/ari.conf /etc/asterisk/manager.conf /etc/asterisk/switchboard /etc/asterisk/switchboard/*")
+		var listed int
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			mode, _, _ := strings.Cut(l, " ")
+			if mode == "" || strings.Trim(mode, "01234567") != "" {
+				continue // not stat's (compose's own warnings)
+			}
+			listed++
+			if !strings.HasSuffix(mode, "0") {
+				t.Errorf("readable by others: %s", l)
+			}
+		}
+		if listed < 5 {
+			t.Fatalf("stat listed %d files, want ari.conf, manager.conf, the directory and its files:\n%s", listed, out)
+		}
+		t.Logf("in the Asterisk container:\n%s", out)
+	})
 	c.waitPresence(t, "1002", "offline")
 
 	t.Run("Voicemail", func(t *testing.T) {
