@@ -222,6 +222,23 @@ func TestTrunkOutbound(t *testing.T) {
 		}
 	})
 
+	t.Run("EmergencyWithoutCallControl", func(t *testing.T) {
+		// The control plane is away: the fallback dialplan dials the emergency route's trunks
+		// itself, one after the other (503 from the first, answered by the second).
+		s.StopServe(t)
+		before := len(carrier.Calls(t))
+		r := call(t, s, "1002", "bob-password-222", "udp", "112", echo)
+		s.StartServe(t)
+		s.WaitReady(t)
+		if !r.Answered() || r.Tone == nil || !r.Tone.Detected {
+			t.Fatalf("emergency call without call control not answered or not heard: %s", r.Error)
+		}
+		got := carrier.WaitCalls(t, before+2, 10*time.Second)[before:]
+		if got[0].Account != carrierFail || got[1].Account != carrierOK || got[1].Number != "112" {
+			t.Fatalf("carrier saw %+v, want 112 on %s after the 503 of %s", got, carrierOK, carrierFail)
+		}
+	})
+
 	t.Run("NoPasswordAnywhere", func(t *testing.T) {
 		for _, path := range []string{"/api/v1/trunks", "/api/v1/trunks/main", "/api/v1/trunks/busy-provider"} {
 			b := mustAPI(t, s, "GET", path, nil)

@@ -52,6 +52,10 @@ CREATE TABLE IF NOT EXISTS voicemail (
 CREATE TABLE IF NOT EXISTS switchboard_shared_mailboxes (
 	mailbox TEXT PRIMARY KEY
 );
+CREATE TABLE IF NOT EXISTS switchboard_emergency (
+	number TEXT PRIMARY KEY,
+	dial TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS switchboard_version (
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	version INTEGER NOT NULL
@@ -199,6 +203,28 @@ func (d *DB) Version(ctx context.Context) (int64, error) {
 		return 0, switchboard.Errorf(switchboard.EUNAVAILABLE, "read realtime version: %v", err)
 	}
 	return v, nil
+}
+
+// SetEmergency makes numbers the emergency numbers the fallback dialplan dials by itself while
+// call control is away (asterisk/extensions.conf), in one transaction.
+func (d *DB) SetEmergency(ctx context.Context, numbers []provisioning.EmergencyNumber) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "write emergency numbers: %v", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM switchboard_emergency`); err != nil {
+		return fmt.Errorf("write emergency numbers: %w", err)
+	}
+	for _, n := range numbers {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO switchboard_emergency (number, dial) VALUES (?, ?)`, n.Number, n.Dial); err != nil {
+			return fmt.Errorf("write emergency number %s: %w", n.Number, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return switchboard.Errorf(switchboard.EUNAVAILABLE, "commit emergency numbers: %v", err)
+	}
+	return nil
 }
 
 // SetSharedMailboxes makes boxes the shared mailboxes (ring groups' and call queues' own)

@@ -133,6 +133,18 @@ func serve(ctx context.Context) error {
 	ariClient.OnConnect(func(context.Context) { trunkSyncer.Reconnected() })
 	outside := &provisioning.Outside{Trunks: trunkStore, Routes: routeStore, Numbers: didStore}
 	app.Outside = outside
+	// Emergency numbers also work while call control is away: the fallback dialplan finds them
+	// in the realtime database, written at start and after every change of a route.
+	emergency := &provisioning.EmergencySync{Routes: routeStore, Table: rt}
+	if err := emergency.Sync(ctx); err != nil {
+		logger.Warn("emergency numbers not written for the fallback; they are at the next change of a route", "error", err)
+	}
+	routesChanged := func() {
+		outside.Changed()
+		if err := emergency.Sync(context.WithoutCancel(ctx)); err != nil {
+			logger.Warn("emergency numbers not written for the fallback", "error", err)
+		}
+	}
 	trunkService := &provisioning.TrunkService{Store: trunkStore, Routes: routeStore, Sync: trunkSyncer, Status: trunkMonitor}
 
 	server, err := api.NewServer(api.Server{
@@ -142,7 +154,7 @@ func serve(ctx context.Context) error {
 		Groups:         &provisioning.GroupService{Store: groupStore, Mailboxes: shared},
 		Queues:         queueService,
 		Trunks:         trunkService,
-		Routes:         &provisioning.RouteService{Store: routeStore, Changed: outside.Changed},
+		Routes:         &provisioning.RouteService{Store: routeStore, Changed: routesChanged},
 		InboundNumbers: &provisioning.InboundNumberService{Store: didStore, Numbers: db},
 		Audit:          &postgres.AuditStore{DB: db},
 		Calls:          &ari.Calls{App: app, Store: callStore, Asterisk: ariClient},
