@@ -242,7 +242,7 @@ func (a *App) startCall(caller Channel, dialled, callerNumber string, started ti
 func (a *App) startInbound(caller Channel, did, callerNumber, callerName string, started time.Time) {
 	in := &inboundCall{trunk: provisioning.TrunkName(endpointOf(caller.Name)),
 		callerNumber: SanitizeNumber(callerNumber), callerName: SanitizeName(callerName)}
-	if didPattern.MatchString(did) {
+	if provisioning.ValidateDIDNumber(did) == nil {
 		in.number = did
 	}
 	c := a.newCall(uuid.NewString(), caller, in.number, started)

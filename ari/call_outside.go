@@ -2,7 +2,6 @@ package ari
 
 import (
 	"context"
-	"regexp"
 	"strings"
 	"unicode"
 
@@ -135,8 +134,6 @@ type inboundCall struct {
 	callerNumber string
 	callerName   string
 }
-
-var didPattern = regexp.MustCompile(`^\+?[0-9]{2,20}$`)
 
 // SanitizeNumber keeps what a telephone number may hold of what a peer sent (digits, a
 // leading +, * and #), at most 32 characters: nothing else reaches a log, a record or a phone.

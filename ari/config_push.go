@@ -71,18 +71,15 @@ func (c *Client) PushPJSIP(ctx context.Context, objs []provisioning.PJSIPObject)
 		for _, f := range o.Fields {
 			own[f.Name] = true
 		}
-		var fields []configTuple
+		var fields []provisioning.Field
 		for _, f := range profiles[o.Type] {
 			if !own[f.Name] {
-				fields = append(fields, configTuple{f.Name, f.Value})
+				fields = append(fields, f)
 			}
 		}
-		for _, f := range o.Fields {
-			fields = append(fields, configTuple{f.Name, f.Value})
-		}
-		body := map[string]any{"fields": fields}
-		if err := c.request(ctx, "push "+o.Type+" "+o.ID, "PUT",
-			"/asterisk/config/dynamic/res_pjsip/"+o.Type+"/"+pathID(o.ID), nil, body, nil); err != nil {
+		fields = append(fields, o.Fields...)
+		if err := c.PutObject(ctx, provisioning.ConfigObject{Module: provisioning.ModulePJSIP, Type: o.Type, ID: o.ID,
+			Fields: fields}); err != nil {
 			return err
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	v5 "github.com/CyCoreSystems/ari/v5"
 
 	"github.com/switchboard-pbx/switchboard"
+	"github.com/switchboard-pbx/switchboard/provisioning"
 )
 
 var _ switchboard.PresenceSource = (*Client)(nil)
@@ -115,7 +116,7 @@ func (c *Client) dynamicObject(ctx context.Context, kind, id string) (map[string
 		Attribute string `json:"attribute"`
 		Value     string `json:"value"`
 	}
-	if err := c.request(ctx, "read "+kind+" "+id, "GET", "/asterisk/config/dynamic/res_pjsip/"+kind+"/"+pathID(id), nil, nil, &attrs); err != nil {
+	if err := c.request(ctx, "read "+kind+" "+id, "GET", dynamicPath(provisioning.ModulePJSIP, kind, id), nil, nil, &attrs); err != nil {
 		return nil, err
 	}
 	m := make(map[string][]string, len(attrs))

@@ -3,6 +3,7 @@ package provisioning
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -102,7 +103,13 @@ func (m *TrunkMonitor) Poll(ctx context.Context) {
 	if err != nil {
 		return // the store is away: what was seen stays
 	}
-	regs, regErr := m.Probe.Registrations(ctx)
+	// Asterisk is asked about registrations only when a trunk registers (most sites have a
+	// trunk or two; a PBX without any asks nothing).
+	var regs map[string]string
+	var regErr error
+	if slices.ContainsFunc(trunks, func(t switchboard.Trunk) bool { return t.Auth == switchboard.AuthRegister }) {
+		regs, regErr = m.Probe.Registrations(ctx)
+	}
 	m.mu.Lock()
 	before := m.statuses
 	m.mu.Unlock()
