@@ -178,12 +178,10 @@ func Open(ctx context.Context, opts Options) (*Phone, error) {
 		p.ua.Close()
 		return nil, fmt.Errorf("open phone: listen on %s/%s: %w", net.JoinHostPort(bind, strconv.Itoa(opts.LocalPort)), p.transport, err)
 	}
-	if p.transport == "udp" {
-		if err := p.waitUDPListener(serveCtx, bind); err != nil {
-			cancel()
-			p.ua.Close()
-			return nil, fmt.Errorf("open phone: %w", err)
-		}
+	if err := p.waitListener(serveCtx, bind); err != nil {
+		cancel()
+		p.ua.Close()
+		return nil, fmt.Errorf("open phone: %w", err)
 	}
 	if err := p.newClient(bind); err != nil {
 		cancel()
@@ -193,18 +191,23 @@ func Open(ctx context.Context, opts Options) (*Phone, error) {
 	return p, nil
 }
 
-// waitUDPListener waits until sipgo's transport layer holds the UDP listener in its connection
-// pool. ServeBackground returns when the socket is bound, a moment before sipgo adds it to the
-// pool; a request sent in between makes sipgo bind the same port again and fail with "address
-// already in use". The condition is polled: sipgo offers no signal for it.
-func (p *Phone) waitUDPListener(ctx context.Context, bind string) error {
+// waitListener waits until sipgo's transport layer knows the phone's listener. ServeBackground
+// returns when the socket is bound, a moment before sipgo records its port (TCP and UDP) and
+// adds a UDP socket to its connection pool; over UDP a request sent in between makes sipgo
+// bind the same port again and fail with "address already in use", and over either the phone
+// would not know its own port (its Contact). The condition is polled: sipgo offers no signal
+// for it.
+func (p *Phone) waitListener(ctx context.Context, bind string) error {
 	tl := p.ua.TransportLayer()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	deadline := time.NewTimer(5 * time.Second)
 	defer deadline.Stop()
 	for {
-		for _, port := range tl.ListenPorts("udp") {
+		for _, port := range tl.ListenPorts(p.transport) {
+			if p.transport != "udp" {
+				return nil
+			}
 			if c := tl.Pool("udp").Get(net.JoinHostPort(bind, strconv.Itoa(port))); c != nil {
 				c.Ref(-1) // Get took a reference
 				return nil
@@ -213,7 +216,7 @@ func (p *Phone) waitUDPListener(ctx context.Context, bind string) error {
 		select {
 		case <-tick.C:
 		case <-deadline.C:
-			return errors.New("udp listener did not start")
+			return errors.New(p.transport + " listener did not start")
 		case <-ctx.Done():
 			return ctx.Err()
 		}
